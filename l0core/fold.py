@@ -1,0 +1,150 @@
+"""The one state fold (DESIGN 2.3): ``ReplayedState`` after events ``0..n``.
+
+Replay, ``replay_to_state``, snapshots and the timeline all call :func:`apply_event`,
+so "the state at seq N" means the same thing on every path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+
+from l0core.events import (
+    CheckpointEvent,
+    CompleteEvent,
+    ContinuationEvent,
+    DriftEvent,
+    ErrorEvent,
+    EventEnvelope,
+    FallbackEvent,
+    GuardrailEvent,
+    GuardrailViolation,
+    RecordedEvent,
+    RetryEvent,
+    SerializedError,
+    Snapshot,
+    StartEvent,
+    TokenEvent,
+)
+
+
+@dataclass(slots=True)
+class ReplayedState:
+    """The spec's ``ReplayedState`` with snake_case fields."""
+
+    content: str = ""
+    token_count: int = 0
+    checkpoint: str = ""
+    violations: list[GuardrailViolation] = field(default_factory=list)
+    drift_detected: bool = False
+    retry_attempts: int = 0
+    network_retry_count: int = 0
+    fallback_index: int = 0
+    completed: bool = False
+    error: SerializedError | None = None
+    start_ts: float = 0.0
+    end_ts: float = 0.0
+
+    def copy(self) -> ReplayedState:
+        """An independent copy (the violations list is not shared)."""
+        return ReplayedState(
+            self.content,
+            self.token_count,
+            self.checkpoint,
+            list(self.violations),
+            self.drift_detected,
+            self.retry_attempts,
+            self.network_retry_count,
+            self.fallback_index,
+            self.completed,
+            self.error,
+            self.start_ts,
+            self.end_ts,
+        )
+
+
+STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ReplayedState))
+"""Field names of :class:`ReplayedState`, in declaration order."""
+
+
+def apply_event(state: ReplayedState, event: RecordedEvent) -> None:
+    """Fold one event into ``state`` in place (the spec's ``replayToState`` step)."""
+    if isinstance(event, TokenEvent):
+        state.content += event.value
+        state.token_count = event.index + 1
+    elif isinstance(event, StartEvent):
+        state.start_ts = event.ts
+    elif isinstance(event, CheckpointEvent):
+        state.checkpoint = event.content
+    elif isinstance(event, GuardrailEvent):
+        state.violations.extend(event.result.violations)
+    elif isinstance(event, DriftEvent):
+        if event.result.detected:
+            state.drift_detected = True
+    elif isinstance(event, RetryEvent):
+        if event.counts_toward_limit:
+            state.retry_attempts += 1
+        else:
+            state.network_retry_count += 1
+    elif isinstance(event, FallbackEvent):
+        state.fallback_index = event.to
+    elif isinstance(event, ContinuationEvent):
+        state.content = event.checkpoint
+    elif isinstance(event, CompleteEvent):
+        state.completed = True
+        state.content = event.content
+        state.token_count = event.token_count
+        state.end_ts = event.ts
+    elif isinstance(event, ErrorEvent):
+        state.error = event.error
+        state.end_ts = event.ts
+
+
+def fold(
+    events: Iterable[EventEnvelope | RecordedEvent], state: ReplayedState | None = None
+) -> ReplayedState:
+    """Fold ``events`` (envelopes or bare events) onto ``state`` (a fresh one by default)."""
+    st = ReplayedState() if state is None else state
+    for item in events:
+        apply_event(st, item.event if isinstance(item, EventEnvelope) else item)
+    return st
+
+
+def snapshot_from_state(stream_id: str, seq: int, state: ReplayedState, ts: float) -> Snapshot:
+    """A snapshot that restores ``state`` exactly (``seq`` is the last event folded)."""
+    return Snapshot(
+        stream_id=stream_id,
+        seq=seq,
+        ts=ts,
+        content=state.content,
+        token_count=state.token_count,
+        checkpoint=state.checkpoint,
+        violations=list(state.violations),
+        drift_detected=state.drift_detected,
+        retry_attempts=state.retry_attempts,
+        network_retry_count=state.network_retry_count,
+        fallback_index=state.fallback_index,
+        completed=state.completed,
+        error=state.error,
+        start_ts=state.start_ts,
+        end_ts=state.end_ts,
+        complete_state=True,
+    )
+
+
+def state_from_snapshot(snapshot: Snapshot) -> ReplayedState:
+    """The state a snapshot holds (exact only when ``snapshot.complete_state``)."""
+    return ReplayedState(
+        content=snapshot.content,
+        token_count=snapshot.token_count,
+        checkpoint=snapshot.checkpoint,
+        violations=list(snapshot.violations),
+        drift_detected=snapshot.drift_detected,
+        retry_attempts=snapshot.retry_attempts,
+        network_retry_count=snapshot.network_retry_count,
+        fallback_index=snapshot.fallback_index,
+        completed=snapshot.completed,
+        error=snapshot.error,
+        start_ts=snapshot.start_ts,
+        end_ts=snapshot.end_ts,
+    )

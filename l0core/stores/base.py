@@ -1,0 +1,298 @@
+"""The store contract (spec + DESIGN 2.4) and the base classes every store extends.
+
+A store validates every event before anything is written (:meth:`append` encodes,
+which type-checks), hands out gap-free seqs ``0..n-1`` per stream, and supports
+``expected_seq`` optimistic concurrency. Subclasses implement the storage
+primitives; the base supplies the spec's helpers and sensible defaults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from l0core.codec import encode_event
+from l0core.errors import ConcurrencyConflictError, StoreClosedError, StoreConfigError
+from l0core.events import (
+    TERMINAL_TYPES,
+    EventEnvelope,
+    JSONDict,
+    RecordedEvent,
+    Snapshot,
+    now_ms,
+    validate_stream_id,
+)
+
+Clock = Callable[[], float]
+"""Returns the current time in Unix milliseconds; stores take one so tests can inject it."""
+
+EventInput = RecordedEvent | Mapping[str, Any]
+"""What ``append`` accepts: a typed event, or its wire object in either spelling."""
+
+_PREFIX_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def validate_prefix(prefix: object) -> str:
+    """A prefix becomes part of table names and keys, so it must be an identifier."""
+    if not isinstance(prefix, str) or _PREFIX_RE.fullmatch(prefix) is None:
+        raise StoreConfigError(
+            f"prefix {prefix!r} must be an identifier: a letter or '_' followed by up to 62 "
+            "letters, digits or '_'"
+        )
+    return prefix
+
+
+@dataclass(slots=True, kw_only=True)
+class StorageAdapterConfig:
+    """The spec's adapter configuration, plus ``read_only`` for inspecting tools."""
+
+    type: str
+    connection: str | None = None
+    prefix: str = "l0"
+    ttl: int = 0
+    """Milliseconds after its last append that a stream expires (0 = never)."""
+    options: JSONDict = field(default_factory=dict)
+    read_only: bool = False
+    """Refuse every write and run no sweeper: the TUI opens stores this way."""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> StorageAdapterConfig:
+        unknown = set(data) - {"type", "connection", "prefix", "ttl", "options", "read_only",
+                               "readOnly"}
+        if unknown:
+            raise StoreConfigError(f"unknown store config keys: {', '.join(sorted(unknown))}")
+        if not isinstance(data.get("type"), str):
+            raise StoreConfigError("store config needs a 'type' string (e.g. 'memory', 'file')")
+        ttl = data.get("ttl", 0)
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+            raise StoreConfigError(f"ttl must be a non-negative number of ms, got {ttl!r}")
+        options = data.get("options") or {}
+        if not isinstance(options, dict):
+            raise StoreConfigError("options must be an object")
+        return cls(
+            type=data["type"],
+            connection=data.get("connection"),
+            prefix=validate_prefix(data.get("prefix", "l0")),
+            ttl=int(ttl),
+            options=dict(options),
+            read_only=bool(data.get("read_only", data.get("readOnly", False))),
+        )
+
+
+class BaseEventStore(ABC):
+    """Base of every store: the spec's helpers, validation, defaults for derived reads."""
+
+    def __init__(
+        self,
+        config: StorageAdapterConfig | None = None,
+        *,
+        prefix: str | None = None,
+        ttl: int | None = None,
+        clock: Clock | None = None,
+        read_only: bool | None = None,
+    ) -> None:
+        cfg = config or StorageAdapterConfig(type=type(self).__name__)
+        self.config = cfg
+        self.prefix = validate_prefix(prefix if prefix is not None else cfg.prefix)
+        self.ttl = int(ttl if ttl is not None else cfg.ttl)
+        self.read_only = read_only if read_only is not None else cfg.read_only
+        self.clock: Clock = clock or now_ms
+        self._closed = False
+
+    # ── the spec's helpers ──
+
+    def get_stream_key(self, stream_id: str) -> str:
+        return f"{self.prefix}:stream:{stream_id}"
+
+    def get_meta_key(self, stream_id: str) -> str:
+        return f"{self.prefix}:meta:{stream_id}"
+
+    def is_expired(self, timestamp: float) -> bool:
+        """True when ``timestamp`` (Unix ms) is older than the TTL (never with ttl 0)."""
+        return self.ttl > 0 and self.clock() - timestamp > self.ttl
+
+    def describe(self) -> str:
+        """Where this store is, for humans (passwords masked)."""
+        return self.config.connection or self.config.type
+
+    # ── writing ──
+
+    async def append(
+        self, stream_id: str, event: EventInput, *, expected_seq: int | None = None
+    ) -> int:
+        """Append one event; returns the seq assigned.
+
+        ``expected_seq`` is the last seq the caller believes the stream has (-1 for
+        a new stream); if another writer got there first,
+        :class:`~l0core.errors.ConcurrencyConflictError` carries the actual one.
+        """
+        self._check_writable()
+        validate_stream_id(stream_id)
+        return await self._append_wire(stream_id, [encode_event(event)], expected_seq)
+
+    async def append_many(
+        self,
+        stream_id: str,
+        events: Iterable[EventInput],
+        *,
+        expected_seq: int | None = None,
+    ) -> int:
+        """Append all of ``events`` or none of them; returns the last seq assigned."""
+        self._check_writable()
+        validate_stream_id(stream_id)
+        wire = [encode_event(e, f"events[{i}]") for i, e in enumerate(events)]
+        if not wire:
+            last = await self.get_last_seq(stream_id)
+            if expected_seq is not None and expected_seq != last:
+                raise ConcurrencyConflictError(stream_id, expected_seq, last)
+            return last
+        return await self._append_wire(stream_id, wire, expected_seq)
+
+    @abstractmethod
+    async def _append_wire(
+        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int:
+        """Store validated wire events atomically with the next seqs; return the last one."""
+
+    # ── reading ──
+
+    @abstractmethod
+    async def get_events(self, stream_id: str) -> list[EventEnvelope]:
+        """Every event of the stream in seq order ([] when it does not exist)."""
+
+    async def read_events(
+        self, stream_id: str, *, from_seq: int = 0, to_seq: int | None = None
+    ) -> list[EventEnvelope]:
+        """Events with ``from_seq <= seq <= to_seq`` (both inclusive)."""
+        events = await self.get_events(stream_id)
+        end = len(events) if to_seq is None else max(0, min(len(events), to_seq + 1))
+        return events[max(0, from_seq):end]
+
+    async def iter_batches(
+        self, stream_id: str, *, from_seq: int = 0, batch_size: int = 20_000
+    ) -> AsyncIterator[list[EventEnvelope]]:
+        """The stream in batches, for loading long streams with progress."""
+        events = await self.read_events(stream_id, from_seq=from_seq)
+        for i in range(0, len(events), batch_size):
+            yield events[i:i + batch_size]
+            await asyncio.sleep(0)
+
+    async def get_events_after(self, stream_id: str, after_seq: int) -> list[EventEnvelope]:
+        """Events with ``seq > after_seq``."""
+        return await self.read_events(stream_id, from_seq=after_seq + 1)
+
+    async def get_last_event(self, stream_id: str) -> EventEnvelope | None:
+        events = await self.get_events(stream_id)
+        return events[-1] if events else None
+
+    async def get_last_seq(self, stream_id: str) -> int:
+        """The stream's last seq, or -1 when it has no events."""
+        last = await self.get_last_event(stream_id)
+        return -1 if last is None else last.seq
+
+    async def get_event_count(self, stream_id: str) -> int:
+        return await self.get_last_seq(stream_id) + 1
+
+    @abstractmethod
+    async def exists(self, stream_id: str) -> bool: ...
+
+    @abstractmethod
+    async def delete(self, stream_id: str) -> None: ...
+
+    @abstractmethod
+    async def list_streams(self) -> list[str]: ...
+
+    async def subscribe(
+        self, stream_id: str, *, after_seq: int = -1, poll_interval: float = 0.05
+    ) -> AsyncIterator[EventEnvelope]:
+        """Catch up from ``after_seq`` then follow live appends.
+
+        Every seq is yielded once, in order; the iterator ends after a COMPLETE or
+        ERROR event. Stores with a wake-up mechanism override :meth:`_wait_for_append`.
+        """
+        validate_stream_id(stream_id)
+        last = after_seq
+        while True:
+            batch = await self.get_events_after(stream_id, last)
+            for env in batch:
+                if env.seq != last + 1:  # defensive: never skip or repeat
+                    break
+                last = env.seq
+                yield env
+                if env.event.type in TERMINAL_TYPES:
+                    return
+            if not batch:
+                await self._wait_for_append(stream_id, last, poll_interval)
+
+    async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
+        await asyncio.sleep(timeout)
+
+    # ── lifecycle ──
+
+    async def close(self) -> None:
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{type(self).__name__} is closed")
+        if self.read_only:
+            raise StoreConfigError(f"{self.describe()} was opened read-only")
+
+    @staticmethod
+    def _check_expected(stream_id: str, expected_seq: int | None, last_seq: int) -> None:
+        """Raise the conflict error when ``expected_seq`` does not match."""
+        if expected_seq is not None and expected_seq != last_seq:
+            raise ConcurrencyConflictError(stream_id, expected_seq, last_seq)
+
+
+class BaseEventStoreWithSnapshots(BaseEventStore):
+    """A store that also keeps every snapshot of a stream."""
+
+    def get_snapshot_key(self, stream_id: str) -> str:
+        return f"{self.prefix}:snapshot:{stream_id}"
+
+    @abstractmethod
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep ``snapshot``; one with the same seq replaces the earlier one."""
+
+    @abstractmethod
+    async def list_snapshots(self, stream_id: str) -> list[Snapshot]:
+        """Every snapshot of the stream, by ascending seq."""
+
+    async def get_snapshot(self, stream_id: str) -> Snapshot | None:
+        """The snapshot with the highest seq."""
+        snaps = await self.list_snapshots(stream_id)
+        return snaps[-1] if snaps else None
+
+    async def get_snapshot_before(self, stream_id: str, seq: int) -> Snapshot | None:
+        """The latest snapshot with ``snapshot.seq <= seq``, even when later ones exist."""
+        best: Snapshot | None = None
+        for snap in await self.list_snapshots(stream_id):
+            if snap.seq <= seq:
+                best = snap
+            else:
+                break
+        return best
+
+
+def supports_snapshots(store: object) -> bool:
+    """True for stores that keep snapshots (duck-typed, so wrappers count too)."""
+    return callable(getattr(store, "get_snapshot_before", None)) and callable(
+        getattr(store, "save_snapshot", None)
+    )

@@ -1,0 +1,68 @@
+"""Store URLs: which adapter a string names, and how to show it without its password."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from l0core.errors import StoreConfigError
+
+_SCHEMES = {
+    "memory": "memory",
+    "file": "file",
+    "sqlite": "sqlite",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "redis": "redis",
+    "rediss": "redis",
+}
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def adapter_for_url(url: str) -> str:
+    """The adapter type a URL or path names (``memory``, ``file``, ``sqlite``, ...)."""
+    if not isinstance(url, str) or not url.strip():
+        raise StoreConfigError("store location is empty: give a directory or a URL")
+    m = _SCHEME_RE.match(url)
+    if m is None:
+        if "://" in url or url.startswith(("postgresql:", "redis:", "sqlite:")):
+            raise StoreConfigError(f"malformed store URL {mask_url(url)!r}")
+        lowered = url.lower()
+        if lowered.endswith((".db", ".sqlite", ".sqlite3")):
+            return "sqlite"
+        return "file"
+    scheme = m.group(1).lower()
+    if scheme not in _SCHEMES:
+        known = ", ".join(sorted({f"{s}://" for s in _SCHEMES}))
+        raise StoreConfigError(f"unknown store URL scheme {scheme!r} in {mask_url(url)!r} "
+                               f"(known: {known}, or a directory path)")
+    return _SCHEMES[scheme]
+
+
+def path_from_url(url: str, scheme: str) -> str:
+    """The filesystem path of ``file://DIR`` / ``sqlite:///path.db`` (or a bare path)."""
+    if not _SCHEME_RE.match(url):
+        return url
+    rest = url.split("://", 1)[1]
+    if scheme == "sqlite" and rest.startswith("/"):
+        # sqlite:///relative.db -> relative.db ; sqlite:////abs.db -> /abs.db
+        rest = rest[1:]
+    if not rest:
+        raise StoreConfigError(f"{url!r} names no path")
+    return rest
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
+                       parts.fragment))
