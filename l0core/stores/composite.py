@@ -47,7 +47,7 @@ class CompositeEventStore(BaseEventStoreWithSnapshots):
     ) -> int:
         results = await self._all(
             "append",
-            [s._append_wire(stream_id, events, expected_seq) for s in self.stores],
+            [s.append_many(stream_id, events, expected_seq=expected_seq) for s in self.stores],
         )
         return int(results[self.primary_index])
 

@@ -30,7 +30,7 @@ class TTLEventStore(BaseEventStoreWithSnapshots):
     async def _append_wire(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
     ) -> int:
-        return await self.inner._append_wire(stream_id, events, expected_seq)
+        return await self.inner.append_many(stream_id, events, expected_seq=expected_seq)
 
     async def get_events(self, stream_id: str) -> list[EventEnvelope]:
         if await self._expired(stream_id):
