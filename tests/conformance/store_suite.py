@@ -155,7 +155,8 @@ class StoreConformance:
         assert isinstance(got[1], RetryEvent) and got[1].counts_toward_limit is False
 
     async def test_hostile_text_round_trips(self, store: BaseEventStore) -> None:
-        nasty = "[bold]x[/] \x1b[31mred\x1b]0;title\x07 \x00\x7f 🧪 שלום \u202e evil \ud7ff" + "y" * 70_000
+        nasty = "[bold]x[/] \x1b[31mred\x1b]0;title\x07 \x00\x7f 🧪 שלום \u202e evil \ud7ff"
+        nasty += "y" * 70_000
         await store.append("s1", TokenEvent(ts=1, value=nasty, index=0))
         (got,) = await store.get_events("s1")
         assert isinstance(got.event, TokenEvent) and got.event.value == nasty

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import ClassVar
 
 import orjson
 import pytest
@@ -85,7 +86,7 @@ def test_snapshot_round_trip_and_foreign_snapshots() -> None:
 def test_serialized_error_round_trip() -> None:
     class RateLimited(Exception):
         code = "429"
-        metadata = {"retryAfterMs": 1200}
+        metadata: ClassVar[dict[str, int]] = {"retryAfterMs": 1200}
 
     try:
         raise RateLimited("slow down")

@@ -89,3 +89,36 @@ async def test_composite_partial_failure_names_the_failed_store() -> None:
     assert "store 1" in str(err.value)
     with pytest.raises(StoreConfigError):
         create_composite_store([])
+
+
+def test_third_party_adapter_registers_through_entry_point(tmp_path: object) -> None:
+    """A package that declares ``l0core.storage_adapters`` is found without any import."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    site = Path(str(tmp_path))
+    (site / "acme_store.py").write_text(
+        "from l0core import InMemoryEventStore\n"
+        "class AcmeStore(InMemoryEventStore):\n"
+        "    pass\n"
+        "def open_store(config):\n"
+        "    return AcmeStore(config)\n"
+    )
+    dist = site / "acme_store-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-store\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[l0core.storage_adapters]\nacme = acme_store:open_store\n"
+    )
+    code = (
+        "import asyncio, sys\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "from l0core import create_event_store, get_registered_adapters\n"
+        "assert 'acme' in get_registered_adapters()\n"
+        "store = asyncio.run(create_event_store({'type': 'acme'}))\n"
+        "print(type(store).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "AcmeStore"
