@@ -1,0 +1,107 @@
+"""What the subcommands share: opening stores, default locations, JSON shapes of l0core objects."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from l0core import (
+    BaseEventStore,
+    EventEnvelope,
+    ReplayedState,
+    StoreConfigError,
+    StreamMetadata,
+    StreamNotFoundError,
+    create_event_store,
+)
+from l0core.codec import encode_error
+from l0core.stores.urls import mask_url
+
+DEFAULT_STORE = "./l0-events"
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def default_location() -> str:
+    """``$L0_STORE``, else ``./l0-events``."""
+    return os.environ.get("L0_STORE") or DEFAULT_STORE
+
+
+def is_url(location: str) -> bool:
+    return _SCHEME_RE.match(location) is not None
+
+
+def describe_location(location: str) -> str:
+    """The location for messages, with any password masked."""
+    return mask_url(location) if is_url(location) else location
+
+
+def check_exists(location: str) -> None:
+    """Raise when ``location`` is a path (not a URL) that does not exist."""
+    if not is_url(location) and not os.path.exists(location):
+        raise StoreConfigError(f"{location}: no such file or directory")
+
+
+@asynccontextmanager
+async def open_store(location: str, *, read_only: bool = True) -> AsyncIterator[BaseEventStore]:
+    """Open ``location`` (a directory, ``sqlite:///x.db``, ``postgresql://...``) and close it.
+
+    A read-only open of a path that does not exist is an error, not an empty store.
+    """
+    if read_only:
+        check_exists(location)
+    store = await create_event_store(location, read_only=read_only)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def read_all(store: BaseEventStore, stream_id: str) -> list[EventEnvelope]:
+    """Every event of ``stream_id``; :class:`StreamNotFoundError` when it has none."""
+    events: list[EventEnvelope] = []
+    async for batch in store.iter_batches(stream_id):
+        events.extend(batch)
+    if not events:
+        raise StreamNotFoundError(stream_id)
+    return events
+
+
+def state_to_json(state: ReplayedState) -> dict[str, Any]:
+    """A ``ReplayedState`` as a JSON object with the spec's camelCase names."""
+    return {
+        "content": state.content,
+        "tokenCount": state.token_count,
+        "checkpoint": state.checkpoint,
+        "violations": list(state.violations),
+        "driftDetected": state.drift_detected,
+        "retryAttempts": state.retry_attempts,
+        "networkRetryCount": state.network_retry_count,
+        "fallbackIndex": state.fallback_index,
+        "completed": state.completed,
+        "error": None if state.error is None else encode_error(state.error),
+        "startTs": state.start_ts,
+        "endTs": state.end_ts,
+    }
+
+
+def metadata_to_json(meta: StreamMetadata) -> dict[str, Any]:
+    return {
+        "streamId": meta.stream_id,
+        "model": meta.model or None,
+        "status": meta.status,
+        "eventCount": meta.event_count,
+        "tokenCount": meta.token_count,
+        "startTs": meta.start_ts,
+        "endTs": meta.end_ts,
+        "durationMs": meta.duration_ms,
+        "retryAttempts": meta.retry_attempts,
+        "networkRetryCount": meta.network_retry_count,
+        "violationCount": meta.violation_count,
+        "fallbackIndex": meta.fallback_index,
+        "driftDetected": meta.drift_detected,
+        "completed": meta.completed,
+        "hasError": meta.has_error,
+    }
