@@ -1,0 +1,80 @@
+"""``l0tui show STORE ID [--seq N]``: the state of a stream at a seq."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.panel import Panel
+from rich.text import Text
+
+from l0core import EventReplayer, StreamNotFoundError
+from l0core.codec import encode_event
+from l0tui.commands.common import default_location, open_store, state_to_json
+from l0tui.output import KIND_STYLES, Output, event_summary, format_ts, safe_text, shorten
+
+HELP = "the state of a stream at a seq (the last one by default)"
+EPILOG = """examples:
+  l0tui show demo_streams retry_then_success
+  l0tui show demo_streams retry_then_success --seq 12
+  l0tui show sqlite:///runs.db l0_abc --seq -1 --json | jq .state.retryAttempts
+
+--seq counts from the end when negative (-1 is the last event).
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="directory or URL ('-' for $L0_STORE or ./l0-events)")
+    parser.add_argument("stream_id", metavar="ID", help="the stream")
+    parser.add_argument("--seq", type=int, default=-1,
+                        help="state after events 0..N (default: -1, the last)")
+    parser.add_argument("--json", action="store_true", help="the state as a JSON object")
+    parser.add_argument("--plain", action="store_true", help="plain text, no colours")
+
+
+async def run(args: argparse.Namespace, out: Output) -> int:
+    location = default_location() if args.store == "-" else args.store
+    async with open_store(location) as store:
+        last = await store.get_last_seq(args.stream_id)
+        if last < 0:
+            raise StreamNotFoundError(args.stream_id)
+        seq = args.seq if args.seq >= 0 else last + 1 + args.seq
+        if not 0 <= seq <= last:
+            raise ValueError(f"--seq {args.seq} is outside the stream (seqs 0..{last})")
+        state = await EventReplayer(store).replay_to_state(args.stream_id, to_seq=seq)
+        envelope = (await store.read_events(args.stream_id, from_seq=seq, to_seq=seq))[0]
+    event = envelope.event
+    if out.json_mode:
+        out.json({"streamId": args.stream_id, "seq": seq, "lastSeq": last,
+                  "event": encode_event(event), "state": state_to_json(state)})
+        return 0
+    rows: list[tuple[str, str | Text]] = [
+        ("stream", args.stream_id),
+        ("seq", f"{seq} of 0..{last}"),
+        ("event", Text.assemble(Text(event.type, style=KIND_STYLES.get(event.type, "")),
+                                " ", safe_text(event_summary(event, 100)))),
+        ("time (UTC)", format_ts(event.ts)),
+        ("token_count", str(state.token_count)),
+        ("retry_attempts", str(state.retry_attempts)),
+        ("network_retry_count", str(state.network_retry_count)),
+        ("fallback_index", str(state.fallback_index)),
+        ("drift_detected", str(state.drift_detected).lower()),
+        ("violations", str(len(state.violations))),
+        ("completed", str(state.completed).lower()),
+        ("error", "" if state.error is None
+         else shorten(f"{state.error.name}: {state.error.message}", 200)),
+        ("start_ts", format_ts(state.start_ts)),
+        ("end_ts", format_ts(state.end_ts)),
+        ("checkpoint", shorten(repr(state.checkpoint), 200)),
+    ]
+    for violation in state.violations:
+        rows.append(("  violation", shorten(
+            f"{violation.get('rule', '?')} ({violation.get('severity', '?')}): "
+            f"{violation.get('message', '')}", 200)))
+    if out.rich:
+        out.fields(rows, title=f"{args.stream_id} at seq {seq}")
+        out.show(Panel(safe_text(state.content, keep_newlines=True),
+                       title=f"content ({len(state.content)} chars)", title_align="left"))
+    else:
+        rows.append(("content", state.content))
+        out.fields(rows)
+    return 0
