@@ -1,0 +1,844 @@
+"""The timeline engine: the state at any seq of a recorded stream without refolding.
+
+The debugger scrubs a million-event stream, so "state at seq N" cannot mean folding
+from seq 0 every time (the spec's ``replayToState``). A :class:`Timeline` indexes a
+stream once, incrementally (:meth:`Timeline.extend` takes the next batch while a
+large stream loads), and then answers in O(log n):
+
+* every field of :class:`~l0core.fold.ReplayedState` is kept as the sorted list of
+  seqs where its value changed, plus the value it changed to, so the state at N is
+  one bisect per field;
+* ``content`` is "a base string plus appended tokens" between the events that
+  replace it (CONTINUATION, COMPLETE), so each such *version* keeps one text
+  buffer and each change stores only ``(version, length)``: memory grows with the
+  events, never with events x content length;
+* landmarks (non-TOKEN events) are sorted seq arrays per kind, for "next RETRY".
+
+Everything here is derived from :func:`l0core.fold.apply_event`'s rules; the
+property tests prove ``state_at(n) == fold(events[0..n])`` for random streams.
+Attempts, timing and search are computed on first use and cached.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from l0core.events import (
+    CheckpointEvent,
+    CompleteEvent,
+    ContinuationEvent,
+    DriftEvent,
+    ErrorEvent,
+    EventEnvelope,
+    FallbackEvent,
+    GuardrailEvent,
+    RecordedEventType,
+    RetryEvent,
+    StartEvent,
+    TokenEvent,
+)
+from l0core.fold import STATE_FIELDS, ReplayedState
+
+# Kinds ranked by importance for the minimap; the rank doubles as the per-seq code.
+IMPORTANCE: tuple[RecordedEventType, ...] = (
+    RecordedEventType.TOKEN,
+    RecordedEventType.CHECKPOINT,
+    RecordedEventType.START,
+    RecordedEventType.COMPLETE,
+    RecordedEventType.CONTINUATION,
+    RecordedEventType.DRIFT,
+    RecordedEventType.GUARDRAIL,
+    RecordedEventType.RETRY,
+    RecordedEventType.FALLBACK,
+    RecordedEventType.ERROR,
+)
+"""Event kinds from least to most important (``ERROR`` wins a minimap cell)."""
+
+_RANK: dict[RecordedEventType, int] = {kind: i for i, kind in enumerate(IMPORTANCE)}
+_TOKEN = _RANK[RecordedEventType.TOKEN]
+_CLASS_RANK: dict[type, int] = {
+    StartEvent: _RANK[RecordedEventType.START],
+    TokenEvent: _TOKEN,
+    CheckpointEvent: _RANK[RecordedEventType.CHECKPOINT],
+    GuardrailEvent: _RANK[RecordedEventType.GUARDRAIL],
+    DriftEvent: _RANK[RecordedEventType.DRIFT],
+    RetryEvent: _RANK[RecordedEventType.RETRY],
+    FallbackEvent: _RANK[RecordedEventType.FALLBACK],
+    ContinuationEvent: _RANK[RecordedEventType.CONTINUATION],
+    CompleteEvent: _RANK[RecordedEventType.COMPLETE],
+    ErrorEvent: _RANK[RecordedEventType.ERROR],
+}
+
+_BLOCK = 64  # fan-out of the minimap's block-maximum pyramid
+
+SEARCH_SCOPES = ("token", "content", "payload", "all")
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try at producing the output: from a START, RETRY, FALLBACK or CONTINUATION.
+
+    ``content`` is the text this attempt's own TOKEN events produced;
+    ``resumed_from`` the checkpoint text a CONTINUATION made it start from (its
+    visible output is ``resumed_from + content``).
+    """
+
+    number: int
+    start_seq: int
+    end_seq: int
+    started_by: str
+    content: str
+    resumed_from: str
+    token_count: int
+    outcome: str
+    reason: str | None
+    fallback_index: int
+
+
+@dataclass(slots=True)
+class Timing:
+    """Timing facts from the recorded ``ts`` values (milliseconds).
+
+    Gaps are between consecutive TOKEN events; stalls are gaps between any two
+    consecutive events of at least the threshold, as ``(seq after the gap, gap)``.
+    """
+
+    time_to_first_token_ms: float | None
+    duration_ms: float
+    median_gap_ms: float
+    p95_gap_ms: float
+    max_gap_ms: float
+    stalls: list[tuple[int, float]] = field(default_factory=list)
+
+
+class _Version:
+    """One content buffer: a base string plus the tokens appended to it since."""
+
+    __slots__ = ("parts", "text")
+
+    def __init__(self, base: str) -> None:
+        self.text = base
+        self.parts: list[str] = []
+
+    def full(self) -> str:
+        if self.parts:
+            self.text = self.text + "".join(self.parts)
+            self.parts.clear()
+        return self.text
+
+
+class _TokenIndex:
+    """All TOKEN values joined in seq order, with each token's seq and end offset."""
+
+    __slots__ = ("covered", "ends", "seqs", "text", "ts")
+
+    def __init__(self) -> None:
+        self.covered = 0  # envelopes scanned so far
+        self.text = ""
+        self.seqs = array("q")
+        self.ends = array("q")
+        self.ts = array("d")
+
+    def update(self, envelopes: Sequence[EventEnvelope], upto: int) -> None:
+        if self.covered >= upto:
+            return
+        values: list[str] = []
+        start = self.covered
+        seqs, tss = self.seqs, self.ts
+        for i in range(start, upto):
+            ev = envelopes[i].event
+            if type(ev) is TokenEvent:
+                values.append(ev.value)
+                seqs.append(i)
+                tss.append(ev.ts)
+        base = self.ends[-1] if self.ends else 0
+        self.ends.extend(accumulate(map(len, values), initial=base))
+        if values:
+            del self.ends[len(self.ends) - len(values) - 1]
+        self.text = self.text + "".join(values)
+        self.covered = upto
+
+    def start_of(self, i: int) -> int:
+        """Text offset where token number ``i`` starts (``len(text)`` past the end)."""
+        return self.ends[i - 1] if i > 0 else 0
+
+
+class _History:
+    """The seqs where one state field changed and the values it changed to."""
+
+    __slots__ = ("seqs", "values")
+
+    def __init__(self) -> None:
+        self.seqs = array("q")
+        self.values: list[Any] = []
+
+    def add(self, seq: int, value: Any) -> None:
+        self.seqs.append(seq)
+        self.values.append(value)
+
+    def at(self, seq: int, default: Any) -> Any:
+        i = bisect_right(self.seqs, seq) - 1
+        return self.values[i] if i >= 0 else default
+
+
+class Timeline:
+    """An incremental index over one stream's envelopes (seqs ``0..n-1``)."""
+
+    def __init__(self, stream_id: str, envelopes: Iterable[EventEnvelope] = ()) -> None:
+        self.stream_id = stream_id
+        self._envs: list[EventEnvelope] = []
+        self._rank = bytearray()  # importance rank of each seq's kind
+        self._ts = array("d")
+        # content: (seq, version, length) per change; token_count: (seq, value)
+        self._versions: list[_Version] = [_Version("")]
+        self._c_seq = array("q")
+        self._c_ver = array("q")
+        self._c_len = array("q")
+        self._tc_seq = array("q")
+        self._tc_val = array("q")
+        # violations: flattened list, and (seq, count) per change
+        self._violations: list[Any] = []
+        self._v_seq = array("q")
+        self._v_cnt = array("q")
+        self._hist: dict[str, _History] = {
+            name: _History()
+            for name in STATE_FIELDS
+            if name not in ("content", "token_count", "violations")
+        }
+        # running values of the fold at the last indexed seq
+        self._clen = 0
+        self._tc = 0
+        self._cur: dict[str, Any] = {
+            "checkpoint": "",
+            "drift_detected": False,
+            "retry_attempts": 0,
+            "network_retry_count": 0,
+            "fallback_index": 0,
+            "completed": False,
+            "error": None,
+            "start_ts": 0.0,
+            "end_ts": 0.0,
+        }
+        # landmarks: every non-TOKEN seq, its rank, and per-kind seq arrays
+        self._lm_seq = array("q")
+        self._lm_rank = bytearray()
+        self._lm_by_rank: list[array[int]] = [array("q") for _ in IMPORTANCE]
+        # minimap pyramid: _pyramid[k][j] = max rank over block j of level k-1
+        self._pyramid: list[bytearray] = [self._rank]
+        self._tokens = _TokenIndex()
+        self._cache: dict[Any, Any] = {}
+        env_list = envelopes if isinstance(envelopes, Sequence) else list(envelopes)
+        if env_list:
+            self.extend(env_list)
+
+    # ───────────────────────────── building ─────────────────────────────
+
+    def extend(self, envelopes: Sequence[EventEnvelope]) -> None:
+        """Index the next batch; its seqs must continue from :attr:`last_seq` + 1."""
+        if not envelopes:
+            return
+        start = len(self._envs)
+        for offset, env in enumerate(envelopes):
+            if env.seq != start + offset:
+                raise ValueError(
+                    f"timeline of {self.stream_id!r} expected seq {start + offset}, "
+                    f"got {env.seq}"
+                )
+            if env.stream_id != self.stream_id:
+                raise ValueError(
+                    f"timeline of {self.stream_id!r} got an event of stream {env.stream_id!r}"
+                )
+        self._index(envelopes, start)
+        self._envs.extend(envelopes)
+        self._update_pyramid(start)
+        self._cache.clear()
+
+    def _index(self, envelopes: Sequence[EventEnvelope], start: int) -> None:
+        rank_of = _CLASS_RANK
+        ranks = self._rank
+        ts_append = self._ts.append
+        c_seq, c_ver, c_len = self._c_seq.append, self._c_ver.append, self._c_len.append
+        tc_seq, tc_val = self._tc_seq.append, self._tc_val.append
+        ver = len(self._versions) - 1
+        version = self._versions[ver]
+        parts_append = version.parts.append
+        clen = self._clen
+        tc = self._tc
+        seq = start
+        batch_ranks = bytearray(len(envelopes))
+        for k, env in enumerate(envelopes):
+            ev = env.event
+            seq = start + k
+            ts_append(ev.ts)
+            if type(ev) is TokenEvent:
+                value = ev.value
+                if value:
+                    parts_append(value)
+                    clen += len(value)
+                    c_seq(seq)
+                    c_ver(ver)
+                    c_len(clen)
+                if ev.index + 1 != tc:
+                    tc = ev.index + 1
+                    tc_seq(seq)
+                    tc_val(tc)
+                continue
+            rank = rank_of[type(ev)]
+            batch_ranks[k] = rank
+            self._lm_seq.append(seq)
+            self._lm_rank.append(rank)
+            self._lm_by_rank[rank].append(seq)
+            new_content: str | None = None
+            if isinstance(ev, ContinuationEvent):
+                new_content = ev.checkpoint
+            elif isinstance(ev, CompleteEvent):
+                new_content = ev.content
+                if ev.token_count != tc:
+                    tc = ev.token_count
+                    tc_seq(seq)
+                    tc_val(tc)
+            if new_content is not None and (
+                len(new_content) != clen or new_content != version.full()
+            ):
+                version = _Version(new_content)
+                self._versions.append(version)
+                ver += 1
+                parts_append = version.parts.append
+                clen = len(new_content)
+                c_seq(seq)
+                c_ver(ver)
+                c_len(clen)
+            self._apply_rare(seq, ev)
+        ranks.extend(batch_ranks)
+        self._clen = clen
+        self._tc = tc
+
+    def _set(self, seq: int, name: str, value: Any) -> None:
+        if self._cur[name] != value:
+            self._cur[name] = value
+            self._hist[name].add(seq, value)
+
+    def _apply_rare(self, seq: int, ev: Any) -> None:
+        """The fold's rules for the non-TOKEN fields (content is handled by the caller)."""
+        if isinstance(ev, StartEvent):
+            self._set(seq, "start_ts", ev.ts)
+        elif isinstance(ev, CheckpointEvent):
+            self._set(seq, "checkpoint", ev.content)
+        elif isinstance(ev, GuardrailEvent):
+            if ev.result.violations:
+                self._violations.extend(ev.result.violations)
+                self._v_seq.append(seq)
+                self._v_cnt.append(len(self._violations))
+        elif isinstance(ev, DriftEvent):
+            if ev.result.detected:
+                self._set(seq, "drift_detected", True)
+        elif isinstance(ev, RetryEvent):
+            name = "retry_attempts" if ev.counts_toward_limit else "network_retry_count"
+            self._set(seq, name, self._cur[name] + 1)
+        elif isinstance(ev, FallbackEvent):
+            self._set(seq, "fallback_index", ev.to)
+        elif isinstance(ev, CompleteEvent):
+            self._set(seq, "completed", True)
+            self._set(seq, "end_ts", ev.ts)
+        elif isinstance(ev, ErrorEvent):
+            self._set(seq, "error", ev.error)
+            self._set(seq, "end_ts", ev.ts)
+
+    def _update_pyramid(self, start: int) -> None:
+        level, lo = 0, start
+        while len(self._pyramid[level]) > _BLOCK:
+            below = self._pyramid[level]
+            if level + 1 == len(self._pyramid):
+                self._pyramid.append(bytearray())
+            above = self._pyramid[level + 1]
+            first = lo // _BLOCK
+            del above[first:]
+            above.extend(
+                max(below[j * _BLOCK : (j + 1) * _BLOCK])
+                for j in range(first, (len(below) + _BLOCK - 1) // _BLOCK)
+            )
+            level, lo = level + 1, first
+
+    # ───────────────────────────── events ─────────────────────────────
+
+    def __len__(self) -> int:
+        return len(self._envs)
+
+    @property
+    def last_seq(self) -> int:
+        """The last indexed seq (-1 while empty)."""
+        return len(self._envs) - 1
+
+    def _check(self, seq: int) -> None:
+        if not 0 <= seq < len(self._envs):
+            raise IndexError(f"seq {seq} is outside 0..{len(self._envs) - 1}")
+
+    def envelope(self, seq: int) -> EventEnvelope:
+        self._check(seq)
+        return self._envs[seq]
+
+    def events(self, start: int, stop: int) -> list[EventEnvelope]:
+        """Envelopes with ``start <= seq < stop`` (clipped to what is indexed)."""
+        return self._envs[max(0, start) : max(0, stop)]
+
+    def kind(self, seq: int) -> RecordedEventType:
+        self._check(seq)
+        return IMPORTANCE[self._rank[seq]]
+
+    # ───────────────────────────── state ─────────────────────────────
+
+    def content_at(self, seq: int) -> str:
+        """``state_at(seq).content`` without building the rest of the state."""
+        self._check(seq)
+        i = bisect_right(self._c_seq, seq) - 1
+        if i < 0:
+            return ""
+        return self._versions[self._c_ver[i]].full()[: self._c_len[i]]
+
+    def state_at(self, seq: int) -> ReplayedState:
+        """The fold of events ``0..seq`` (inclusive), as a fresh object."""
+        content = self.content_at(seq)
+        i = bisect_right(self._tc_seq, seq) - 1
+        token_count = self._tc_val[i] if i >= 0 else 0
+        i = bisect_right(self._v_seq, seq) - 1
+        violations = self._violations[: self._v_cnt[i]] if i >= 0 else []
+        h = self._hist
+        return ReplayedState(
+            content=content,
+            token_count=token_count,
+            checkpoint=h["checkpoint"].at(seq, ""),
+            violations=violations,
+            drift_detected=h["drift_detected"].at(seq, False),
+            retry_attempts=h["retry_attempts"].at(seq, 0),
+            network_retry_count=h["network_retry_count"].at(seq, 0),
+            fallback_index=h["fallback_index"].at(seq, 0),
+            completed=h["completed"].at(seq, False),
+            error=h["error"].at(seq, None),
+            start_ts=h["start_ts"].at(seq, 0.0),
+            end_ts=h["end_ts"].at(seq, 0.0),
+        )
+
+    def final_state(self) -> ReplayedState:
+        """The state after the last indexed event (the initial state while empty)."""
+        return self.state_at(self.last_seq) if self._envs else ReplayedState()
+
+    def _changes(self, name: str) -> array[int]:
+        if name == "content":
+            return self._c_seq
+        if name == "token_count":
+            return self._tc_seq
+        if name == "violations":
+            return self._v_seq
+        try:
+            return self._hist[name].seqs
+        except KeyError:
+            raise ValueError(f"{name!r} is not a ReplayedState field") from None
+
+    def changed_fields(self, seq: int) -> frozenset[str]:
+        """The state fields whose value the event at ``seq`` changed."""
+        self._check(seq)
+        out = []
+        for name in STATE_FIELDS:
+            seqs = self._changes(name)
+            i = bisect_left(seqs, seq)
+            if i < len(seqs) and seqs[i] == seq:
+                out.append(name)
+        return frozenset(out)
+
+    def field_last_changed(self, field: str, seq: int) -> int | None:
+        """The largest seq ``<= seq`` whose event changed ``field`` (None: never)."""
+        seqs = self._changes(field)
+        i = bisect_right(seqs, seq) - 1
+        return seqs[i] if i >= 0 else None
+
+    def field_next_change(self, field: str, seq: int) -> int | None:
+        """The smallest seq ``> seq`` whose event changes ``field`` (None: never)."""
+        seqs = self._changes(field)
+        i = bisect_right(seqs, seq)
+        return seqs[i] if i < len(seqs) else None
+
+    def field_changes(self, field: str) -> Sequence[int]:
+        """Every seq whose event changed ``field``, ascending (a copy)."""
+        return self._changes(field)[:]
+
+    # ───────────────────────────── landmarks ─────────────────────────────
+
+    def _landmark_array(self, kind: RecordedEventType | str | None) -> array[int]:
+        if kind is None:
+            return self._lm_seq
+        rank = _RANK[RecordedEventType(kind)]
+        if rank == _TOKEN:
+            tokens = self._token_index()
+            return tokens.seqs
+        return self._lm_by_rank[rank]
+
+    def landmarks(self, kind: RecordedEventType | str | None = None) -> Sequence[int]:
+        """Sorted seqs of the non-TOKEN events, or of one kind (a copy)."""
+        return self._landmark_array(kind)[:]
+
+    def next_landmark(self, seq: int, kind: RecordedEventType | str | None = None) -> int | None:
+        """The first landmark (of ``kind``) after ``seq``."""
+        seqs = self._landmark_array(kind)
+        i = bisect_right(seqs, seq)
+        return seqs[i] if i < len(seqs) else None
+
+    def previous_landmark(
+        self, seq: int, kind: RecordedEventType | str | None = None
+    ) -> int | None:
+        """The last landmark (of ``kind``) before ``seq``."""
+        seqs = self._landmark_array(kind)
+        i = bisect_left(seqs, seq) - 1
+        return seqs[i] if i >= 0 else None
+
+    def count(self, kind: RecordedEventType | str) -> int:
+        """How many events of ``kind`` are indexed."""
+        rank = _RANK[RecordedEventType(kind)]
+        if rank == _TOKEN:
+            return len(self._envs) - len(self._lm_seq)
+        return len(self._lm_by_rank[rank])
+
+    def _tokens_between(self, start: int, stop: int) -> int:
+        """TOKEN events with ``start <= seq < stop``."""
+        if stop <= start:
+            return 0
+        landmarks = bisect_left(self._lm_seq, stop) - bisect_left(self._lm_seq, start)
+        return stop - start - landmarks
+
+    # ───────────────────────────── minimap ─────────────────────────────
+
+    def _range_max(self, level: int, lo: int, hi: int) -> int:
+        """Maximum rank over ``[lo, hi)`` of pyramid ``level`` (hi > lo)."""
+        data = self._pyramid[level]
+        if hi - lo <= 2 * _BLOCK or level + 1 >= len(self._pyramid):
+            return max(data[lo:hi])
+        first = -(-lo // _BLOCK)
+        last = hi // _BLOCK
+        best = -1
+        if lo < first * _BLOCK:
+            best = max(data[lo : first * _BLOCK])
+        if last * _BLOCK < hi:
+            best = max(best, max(data[last * _BLOCK : hi]))
+        if first < last:
+            best = max(best, self._range_max(level + 1, first, last))
+        return best
+
+    def minimap(
+        self, cells: int, start: int = 0, stop: int | None = None
+    ) -> list[RecordedEventType | None]:
+        """The most important kind in each of ``cells`` equal seq ranges of [start, stop).
+
+        Cell ``i`` covers ``[start + i*n//cells, start + (i+1)*n//cells)``; a cell
+        with no seq (more cells than events) is None.
+        """
+        if cells <= 0:
+            return []
+        stop = len(self._envs) if stop is None else min(stop, len(self._envs))
+        start = max(0, start)
+        n = max(0, stop - start)
+        lm = self._lm_seq
+        lm_rank = self._lm_rank
+        out: list[RecordedEventType | None] = []
+        lo = start
+        for i in range(cells):
+            hi = start + (i + 1) * n // cells
+            if hi <= lo:
+                out.append(None)
+                continue
+            a = bisect_left(lm, lo)
+            b = bisect_left(lm, hi, a)
+            if a == b:
+                rank = _TOKEN
+            elif b - a <= 4 * _BLOCK:
+                rank = max(lm_rank[a:b])
+            else:
+                rank = self._range_max(0, lo, hi)
+            out.append(IMPORTANCE[rank])
+            lo = hi
+        return out
+
+    # ───────────────────────────── attempts ─────────────────────────────
+
+    def _token_index(self) -> _TokenIndex:
+        self._tokens.update(self._envs, len(self._envs))
+        return self._tokens
+
+    def _token_text(self, start: int, stop: int) -> str:
+        """The TOKEN values with ``start <= seq < stop``, joined."""
+        tokens = self._token_index()
+        i = bisect_left(tokens.seqs, start)
+        j = bisect_left(tokens.seqs, stop, i)
+        return tokens.text[tokens.start_of(i) : tokens.start_of(j)]
+
+    def attempts(self) -> list[Attempt]:
+        """The stream split into attempts (a copy of the cached list).
+
+        Rules: the stream opens attempt 1 ("start"). A RETRY or FALLBACK ends the
+        current attempt ("retried" / "fell_back") and starts the next at its own
+        seq. A CONTINUATION sets ``resumed_from`` of the current attempt if that has
+        no tokens yet (the usual RETRY, CONTINUATION pair), else it starts a new
+        attempt ("continuation") and the one before ends "retried". COMPLETE ends
+        an attempt "completed", ERROR "errored" (with the error message as reason;
+        an attempt that errored and then retried stays "errored"). An attempt with
+        none of these is "running".
+        """
+        cached = self._cache.get("attempts")
+        if cached is None:
+            cached = self._build_attempts()
+            self._cache["attempts"] = cached
+        return [
+            Attempt(a.number, a.start_seq, a.end_seq, a.started_by, a.content,
+                    a.resumed_from, a.token_count, a.outcome, a.reason, a.fallback_index)
+            for a in cached
+        ]
+
+    def _build_attempts(self) -> list[Attempt]:
+        if not self._envs:
+            return []
+        rows: list[dict[str, Any]] = []
+        cur: dict[str, Any] = dict(start=0, by="start", resumed="", outcome="running",
+                                   reason=None, fallback=0)
+        for seq in self._lm_seq:
+            ev = self._envs[seq].event
+            if isinstance(ev, RetryEvent | FallbackEvent) or (
+                isinstance(ev, ContinuationEvent)
+                and self._tokens_between(cur["start"], seq) > 0
+            ):
+                if cur["outcome"] in ("running", "completed"):
+                    cur["outcome"] = (
+                        "fell_back" if isinstance(ev, FallbackEvent) else "retried"
+                    )
+                    cur["reason"] = ev.reason if isinstance(ev, RetryEvent) else None
+                cur["end"] = seq - 1
+                rows.append(cur)
+                by = {RetryEvent: "retry", FallbackEvent: "fallback"}.get(
+                    type(ev), "continuation"
+                )
+                fallback = ev.to if isinstance(ev, FallbackEvent) else cur["fallback"]
+                cur = dict(start=seq, by=by, resumed="", outcome="running", reason=None,
+                           fallback=fallback)
+            if isinstance(ev, ContinuationEvent):
+                cur["resumed"] = ev.checkpoint
+            elif isinstance(ev, CompleteEvent):
+                cur["outcome"], cur["reason"] = "completed", None
+            elif isinstance(ev, ErrorEvent):
+                cur["outcome"], cur["reason"] = "errored", ev.error.message
+        cur["end"] = len(self._envs) - 1
+        rows.append(cur)
+        return [
+            Attempt(
+                number=n,
+                start_seq=r["start"],
+                end_seq=r["end"],
+                started_by=r["by"],
+                content=self._token_text(r["start"], r["end"] + 1),
+                resumed_from=r["resumed"],
+                token_count=self._tokens_between(r["start"], r["end"] + 1),
+                outcome=r["outcome"],
+                reason=r["reason"],
+                fallback_index=r["fallback"],
+            )
+            for n, r in enumerate(rows, start=1)
+        ]
+
+    def attempt_at(self, seq: int) -> Attempt:
+        """The attempt that contains ``seq``."""
+        self._check(seq)
+        attempts = self._cache.get("attempts")
+        if attempts is None:
+            attempts = self._build_attempts()
+            self._cache["attempts"] = attempts
+        starts = [a.start_seq for a in attempts]
+        a = attempts[bisect_right(starts, seq) - 1]
+        return Attempt(a.number, a.start_seq, a.end_seq, a.started_by, a.content,
+                       a.resumed_from, a.token_count, a.outcome, a.reason, a.fallback_index)
+
+    # ───────────────────────────── timing ─────────────────────────────
+
+    def ts(self, seq: int) -> float:
+        """The recorded ``ts`` of the event at ``seq`` (Unix ms)."""
+        self._check(seq)
+        return self._ts[seq]
+
+    def relative_ms(self, seq: int) -> float:
+        """Milliseconds from the first event to the event at ``seq``."""
+        self._check(seq)
+        return self._ts[seq] - self._ts[0]
+
+    def delta_ms(self, seq: int) -> float:
+        """Milliseconds since the previous event (0 for seq 0)."""
+        self._check(seq)
+        return self._ts[seq] - self._ts[seq - 1] if seq > 0 else 0.0
+
+    def _sorted_token_ts(self) -> list[float]:
+        cached = self._cache.get("token_ts")
+        if cached is None:
+            cached = sorted(self._token_index().ts)
+            self._cache["token_ts"] = cached
+        return cached
+
+    def timing(self, stall_ms: float = 2000.0) -> Timing:
+        """Time to first token (from START, else the first event), gaps and stalls."""
+        key = ("timing", stall_ms)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return Timing(cached.time_to_first_token_ms, cached.duration_ms,
+                          cached.median_gap_ms, cached.p95_gap_ms, cached.max_gap_ms,
+                          list(cached.stalls))
+        ts = self._ts
+        if not ts:
+            return Timing(None, 0.0, 0.0, 0.0, 0.0, [])
+        tokens = self._token_index()
+        starts = self._lm_by_rank[_RANK[RecordedEventType.START]]
+        origin = ts[starts[0]] if starts else ts[0]
+        ttft = tokens.ts[0] - origin if tokens.ts else None
+        tok_ts = tokens.ts
+        gaps = sorted(map(float.__sub__, tok_ts[1:], tok_ts[:-1]))
+        if gaps:
+            median = gaps[len(gaps) // 2] if len(gaps) % 2 else (
+                gaps[len(gaps) // 2 - 1] + gaps[len(gaps) // 2]) / 2
+            p95 = gaps[min(len(gaps) - 1, round(0.95 * (len(gaps) - 1)))]
+            biggest = gaps[-1]
+        else:
+            median = p95 = biggest = 0.0
+        stalls = [
+            (seq, gap)
+            for seq, gap in enumerate(map(float.__sub__, ts[1:], ts[:-1]), start=1)
+            if gap >= stall_ms
+        ]
+        result = Timing(ttft, ts[-1] - ts[0], median, p95, biggest, stalls)
+        self._cache[key] = result
+        return Timing(ttft, result.duration_ms, median, p95, biggest, list(stalls))
+
+    def rate_buckets(self, buckets: int) -> list[int]:
+        """TOKEN events per equal time bucket from the first to the last event."""
+        if buckets <= 0:
+            return []
+        out = [0] * buckets
+        tok = self._sorted_token_ts()
+        if not tok:
+            return out
+        t0, t1 = self._ts[0], self._ts[-1]
+        width = (t1 - t0) / buckets
+        if width <= 0:
+            out[0] = len(tok)
+            return out
+        prev = bisect_left(tok, t0)
+        out[0] += prev  # tokens stamped before the first event land in bucket 0
+        for b in range(buckets):
+            edge = t0 + (b + 1) * width
+            nxt = len(tok) if b == buckets - 1 else bisect_left(tok, edge, prev)
+            out[b] += nxt - prev
+            prev = nxt
+        return out
+
+    # ───────────────────────────── search ─────────────────────────────
+
+    def search(
+        self,
+        pattern: str,
+        *,
+        regex: bool = False,
+        case_sensitive: bool = False,
+        scope: str = "all",
+    ) -> list[int]:
+        """Sorted seqs that match ``pattern`` (a literal unless ``regex``).
+
+        Scopes: ``"token"`` searches the text of all TOKEN values joined in seq
+        order, so a word split over tokens is found; a match is reported at the
+        token holding its first character. ``"content"`` searches the accumulated
+        content and reports the seq at which a match is first complete in it (a
+        match inside text that a CONTINUATION or COMPLETE put there is reported at
+        that event). ``"payload"`` searches every non-TOKEN event's JSON.
+        ``"all"`` is the union. An empty pattern matches nothing; a bad regex
+        raises ``ValueError``.
+        """
+        if scope not in SEARCH_SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(SEARCH_SCOPES)}, not {scope!r}")
+        if not pattern:
+            return []
+        flags = 0 if case_sensitive else re.IGNORECASE
+        try:
+            compiled = re.compile(pattern if regex else re.escape(pattern), flags)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        found: set[int] = set()
+        if scope in ("token", "all"):
+            found.update(self._search_tokens(compiled))
+        if scope in ("content", "all"):
+            found.update(self._search_content(compiled))
+        if scope in ("payload", "all"):
+            found.update(self._search_payload(compiled))
+        return sorted(found)
+
+    def _search_tokens(self, pat: re.Pattern[str]) -> list[int]:
+        tokens = self._token_index()
+        text, ends, seqs = tokens.text, tokens.ends, tokens.seqs
+        out: list[int] = []
+        pos = 0
+        while pos <= len(text):
+            m = pat.search(text, pos)
+            if m is None:
+                break
+            if m.start() == m.end() and m.start() == len(text):
+                break  # an empty match past the last token belongs to no token
+            i = bisect_right(ends, m.start())
+            out.append(seqs[i])
+            pos = ends[i]
+        return out
+
+    def _version_spans(self) -> list[tuple[int, int]]:
+        """For each content version, the index range of its entries in the change arrays."""
+        cached = self._cache.get("version_spans")
+        if cached is None:
+            cached = [(0, 0)] * len(self._versions)
+            c_ver = self._c_ver
+            i = 0
+            while i < len(c_ver):
+                v = c_ver[i]
+                j = bisect_right(c_ver, v, i)
+                cached[v] = (i, j)
+                i = j
+            self._cache["version_spans"] = cached
+        return cached
+
+    def _search_content(self, pat: re.Pattern[str]) -> set[int]:
+        out: set[int] = set()
+        c_seq, c_len = self._c_seq, self._c_len
+        for v, (lo, hi) in enumerate(self._version_spans()):
+            if lo == hi:
+                continue
+            text = self._versions[v].full()
+            pos = 0
+            while True:
+                m = pat.search(text, pos)
+                if m is None:
+                    break
+                # first entry of this version whose content already holds the match
+                k = bisect_left(c_len, max(m.end(), 1), lo, hi)
+                if k < hi:
+                    out.add(c_seq[k])
+                pos = m.start() + 1
+                if pos > len(text):
+                    break
+        return out
+
+    def _payloads(self) -> list[tuple[int, str]]:
+        from l0core.codec import dumps, encode_event
+
+        cached: list[tuple[int, str]] | None = self._cache.get("payloads")
+        if cached is None:
+            cached = [
+                (seq, dumps(encode_event(self._envs[seq].event)).decode())
+                for seq in self._lm_seq
+            ]
+            self._cache["payloads"] = cached
+        return cached
+
+    def _search_payload(self, pat: re.Pattern[str]) -> list[int]:
+        return [seq for seq, text in self._payloads() if pat.search(text)]

@@ -1,0 +1,305 @@
+"""Property tests: every answer of a Timeline agrees with folding or scanning the events."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from l0core.events import (
+    CheckpointEvent,
+    CompleteEvent,
+    ContinuationEvent,
+    DriftEvent,
+    DriftEventResult,
+    ErrorEvent,
+    EventEnvelope,
+    FallbackEvent,
+    GuardrailEvent,
+    GuardrailEventResult,
+    RecordedEvent,
+    RecordedEventType,
+    RetryEvent,
+    SerializedError,
+    StartEvent,
+    TokenEvent,
+)
+from l0core.fold import STATE_FIELDS, ReplayedState, apply_event, fold
+from l0core.timeline import IMPORTANCE, Timeline
+from tests.core.strategies import batch_bounds, envelopes, event_lists, runs
+
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def _build(envs: list[EventEnvelope], bounds: list[tuple[int, int]]) -> Timeline:
+    tl = Timeline("s1")
+    for lo, hi in bounds:
+        tl.extend(envs[lo:hi])
+    return tl
+
+
+def _states(evs: list[RecordedEvent]) -> list[ReplayedState]:
+    """The fold after each event, by brute force."""
+    state = ReplayedState()
+    out = []
+    for e in evs:
+        apply_event(state, e)
+        out.append(state.copy())
+    return out
+
+
+@st.composite
+def _any_stream(draw: st.DrawFn) -> tuple[list[EventEnvelope], list[tuple[int, int]]]:
+    evs = draw(st.one_of(event_lists(), runs()))
+    envs = envelopes(evs)
+    return envs, draw(batch_bounds(len(envs)))
+
+
+@SETTINGS
+@given(_any_stream())
+def test_state_at_equals_fold_of_prefix(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]],
+) -> None:
+    envs, bounds = case
+    tl = _build(envs, bounds)
+    assert len(tl) == len(envs)
+    assert tl.last_seq == len(envs) - 1
+    expected = _states([e.event for e in envs])
+    for seq, want in enumerate(expected):
+        got = tl.state_at(seq)
+        assert got == want, seq
+        assert got == fold(envs[: seq + 1])
+    if envs:
+        # a fresh object every time: mutating it leaves the timeline untouched
+        got = tl.state_at(tl.last_seq)
+        got.violations.append({"rule": "x"})
+        assert tl.state_at(tl.last_seq) == expected[-1]
+
+
+@SETTINGS
+@given(_any_stream(), st.data())
+def test_answers_while_loading_cover_the_part_seen(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]], data: st.DataObject
+) -> None:
+    envs, bounds = case
+    expected = _states([e.event for e in envs])
+    tl = Timeline("s1")
+    for lo, hi in bounds:
+        tl.extend(envs[lo:hi])
+        if hi:
+            seq = data.draw(st.integers(0, hi - 1))
+            assert tl.state_at(seq) == expected[seq]
+            assert tl.state_at(hi - 1) == expected[hi - 1]
+            assert tl.attempts()[-1].end_seq == hi - 1
+
+
+@SETTINGS
+@given(_any_stream())
+def test_changed_fields_and_field_history_match_a_scan(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]],
+) -> None:
+    envs, bounds = case
+    tl = _build(envs, bounds)
+    states = [ReplayedState(), *_states([e.event for e in envs])]
+    changed = [
+        frozenset(f for f in STATE_FIELDS if getattr(states[s], f) != getattr(states[s + 1], f))
+        for s in range(len(envs))
+    ]
+    for seq in range(len(envs)):
+        assert tl.changed_fields(seq) == changed[seq], seq
+    for name in STATE_FIELDS:
+        change_seqs = [s for s in range(len(envs)) if name in changed[s]]
+        assert list(tl.field_changes(name)) == change_seqs
+        for seq in range(-1, len(envs) + 1):
+            last = max((s for s in change_seqs if s <= seq), default=None)
+            nxt = min((s for s in change_seqs if s > seq), default=None)
+            assert tl.field_last_changed(name, seq) == last
+            assert tl.field_next_change(name, seq) == nxt
+
+
+@SETTINGS
+@given(_any_stream(), st.sampled_from([None, *IMPORTANCE]))
+def test_landmarks_match_a_scan(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]],
+    kind: RecordedEventType | None,
+) -> None:
+    envs, bounds = case
+    tl = _build(envs, bounds)
+
+    def wanted(e: EventEnvelope) -> bool:
+        if kind is None:
+            return e.event.type != RecordedEventType.TOKEN
+        return e.event.type == kind
+
+    expected = [e.seq for e in envs if wanted(e)]
+    assert list(tl.landmarks(kind)) == expected
+    if kind is not None:
+        assert tl.count(kind) == len(expected)
+    for seq in range(-1, len(envs) + 1):
+        assert tl.next_landmark(seq, kind) == min((s for s in expected if s > seq), default=None)
+        assert tl.previous_landmark(seq, kind) == max(
+            (s for s in expected if s < seq), default=None
+        )
+
+
+def _attempt_of(tl: Timeline, seq: int) -> int:
+    return tl.attempt_at(seq).number
+
+
+@SETTINGS
+@given(runs(), st.data())
+def test_attempts_reproduce_the_content(evs: list[RecordedEvent], data: st.DataObject) -> None:
+    envs = envelopes(evs)
+    tl = _build(envs, data.draw(batch_bounds(len(envs))))
+    attempts = tl.attempts()
+    # the attempts partition the stream
+    assert attempts[0].start_seq == 0 and attempts[-1].end_seq == len(envs) - 1
+    for before, after in pairwise(attempts):
+        assert after.start_seq == before.end_seq + 1
+    assert [a.number for a in attempts] == list(range(1, len(attempts) + 1))
+    for a in attempts:
+        span = envs[a.start_seq : a.end_seq + 1]
+        tokens = [e.event for e in span if isinstance(e.event, TokenEvent)]
+        assert a.token_count == len(tokens)
+        assert a.content == "".join(t.value for t in tokens)
+        for seq in (a.start_seq, a.end_seq):
+            assert tl.attempt_at(seq) == a
+
+    # Rule 1 (the seed fold): before COMPLETE the content is the checkpoint of the
+    # last CONTINUATION plus every attempt's own text from that attempt on.
+    terminal = len(envs)
+    if isinstance(evs[-1], CompleteEvent):
+        terminal -= 1
+    conts = [e.seq for e in envs if isinstance(e.event, ContinuationEvent)]
+    first = _attempt_of(tl, conts[-1]) if conts else 1
+    joined = attempts[first - 1].resumed_from + "".join(
+        a.content for a in attempts[first - 1 :]
+    )
+    assert tl.state_at(terminal - 1).content == joined
+
+    # Rule 2 (what the run returned): a completed run's content is the last
+    # attempt's resumed_from plus its own tokens.
+    if isinstance(evs[-1], CompleteEvent):
+        last = attempts[-1]
+        assert last.outcome == "completed"
+        assert tl.final_state().content == last.resumed_from + last.content
+    for a in attempts[:-1]:
+        assert a.outcome in ("retried", "fell_back", "errored")
+        assert (a.outcome == "fell_back") == (
+            a.outcome != "errored" and attempts[a.number].started_by == "fallback"
+        )
+
+
+def _brute_minimap(envs: list[EventEnvelope], cells: int, start: int, stop: int) -> list[object]:
+    n = max(0, stop - start)
+    out: list[object] = []
+    for i in range(cells):
+        lo, hi = start + i * n // cells, start + (i + 1) * n // cells
+        kinds = [envs[s].event.type for s in range(lo, hi)]
+        out.append(max(kinds, key=IMPORTANCE.index) if kinds else None)
+    return out
+
+
+@SETTINGS
+@given(_any_stream(), st.integers(1, 80), st.data())
+def test_minimap_matches_a_scan(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]], cells: int, data: st.DataObject
+) -> None:
+    envs, bounds = case
+    tl = _build(envs, bounds)
+    start = data.draw(st.integers(0, len(envs)))
+    stop = data.draw(st.integers(start, len(envs)))
+    assert tl.minimap(cells, start, stop) == _brute_minimap(envs, cells, start, stop)
+    assert tl.minimap(cells) == _brute_minimap(envs, cells, 0, len(envs))
+
+
+def test_minimap_on_a_long_stream_uses_block_maxima_correctly() -> None:
+    import random
+
+    rng = random.Random(7)
+    kinds = list(IMPORTANCE)
+    evs: list[RecordedEvent] = []
+    for i in range(300_000 // 10):
+        if rng.random() < 0.002:
+            # a dense burst of landmarks, so that cells hold more than a few of them
+            burst = rng.choice(kinds[1:])
+            evs.extend(_event_of(burst, i) for _ in range(rng.randint(1, 400)))
+        evs.append(TokenEvent(ts=float(i), value="x", index=i))
+    envs = envelopes(evs)
+    tl = Timeline("s1")
+    for lo in range(0, len(envs), 7_777):
+        tl.extend(envs[lo : lo + 7_777])
+    for cells, start, stop in [(1, 0, len(envs)), (7, 0, len(envs)), (120, 0, len(envs)),
+                               (33, 1234, len(envs) // 2), (200, 5, len(envs) - 3)]:
+        assert tl.minimap(cells, start, stop) == _brute_minimap(envs, cells, start, stop)
+
+
+def _event_of(kind: RecordedEventType, i: int) -> RecordedEvent:
+    """One event of ``kind`` at time ``i`` (payloads do not matter here)."""
+    ts = float(i)
+    samples: dict[RecordedEventType, RecordedEvent] = {
+        RecordedEventType.START: StartEvent(ts=ts),
+        RecordedEventType.TOKEN: TokenEvent(ts=ts, value="t", index=i),
+        RecordedEventType.CHECKPOINT: CheckpointEvent(ts=ts, at=i, content="c"),
+        RecordedEventType.GUARDRAIL: GuardrailEvent(ts=ts, at=i, result=GuardrailEventResult()),
+        RecordedEventType.DRIFT: DriftEvent(ts=ts, at=i, result=DriftEventResult()),
+        RecordedEventType.RETRY: RetryEvent(ts=ts, reason="r", attempt=1,
+                                            counts_toward_limit=True),
+        RecordedEventType.FALLBACK: FallbackEvent(ts=ts, to=1),
+        RecordedEventType.CONTINUATION: ContinuationEvent(ts=ts, checkpoint="c", at=1),
+        RecordedEventType.COMPLETE: CompleteEvent(ts=ts, content="c", token_count=1),
+        RecordedEventType.ERROR: ErrorEvent(ts=ts, error=SerializedError(name="E", message="m"),
+                                            failure_type="f", recovery_strategy="r",
+                                            policy="default"),
+    }
+    return samples[kind]
+
+
+_PATTERNS = st.sampled_from(["a", "ab", "b c", "é", "a\nb", "\U0001f600a", "aa"])
+
+
+@SETTINGS
+@given(_any_stream(), _PATTERNS)
+def test_token_search_matches_a_scan(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]], pattern: str
+) -> None:
+    envs, bounds = case
+    tl = _build(envs, bounds)
+    tokens = [e for e in envs if isinstance(e.event, TokenEvent)]
+    text = "".join(e.event.value for e in tokens)  # type: ignore[union-attr]
+    starts = {p for p in range(len(text)) if text.startswith(pattern, p)}
+    expected, offset = [], 0
+    for e in tokens:
+        width = len(e.event.value)  # type: ignore[union-attr]
+        if any(offset <= p < offset + width for p in starts):
+            expected.append(e.seq)
+        offset += width
+    assert tl.search(pattern, scope="token", case_sensitive=True) == expected
+    # the same literal as a regex, and case-insensitively (the alphabet has no case pairs
+    # besides none, so the answer is the same)
+    assert tl.search(re.escape(pattern), regex=True, scope="token") == expected
+
+
+@SETTINGS
+@given(_any_stream(), _PATTERNS)
+def test_content_search_matches_a_scan(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]], pattern: str
+) -> None:
+    envs, bounds = case
+    tl = _build(envs, bounds)
+    states = _states([e.event for e in envs])
+    expected = []
+    prev = ""
+    for seq, st_ in enumerate(states):
+        now = st_.content
+        if now != prev:
+            # content that extends the previous text only adds matches ending past it
+            grew = now.startswith(prev) and isinstance(envs[seq].event, TokenEvent)
+            floor = len(prev) if grew else 0
+            if any(now.startswith(pattern, p) and p + len(pattern) > floor
+                   for p in range(len(now))):
+                expected.append(seq)
+        prev = now
+    assert tl.search(pattern, scope="content", case_sensitive=True) == expected
