@@ -192,6 +192,11 @@ class Output:
     def line(self, text: str = "", *, keep_newlines: bool = False) -> None:
         self.stdout.write(sanitize(text, keep_newlines=keep_newlines) + "\n")
 
+    def row(self, cells: Iterable[str | Text]) -> None:
+        """One tab-separated line; each cell sanitized to a single line."""
+        self.stdout.write("\t".join(sanitize(c.plain if isinstance(c, Text) else c)
+                                    for c in cells) + "\n")
+
     def show(self, renderable: RenderableType) -> None:
         """Print a Rich renderable (only call when :attr:`rich`)."""
         self.console.print(renderable)
@@ -225,11 +230,9 @@ class Output:
                 table.add_row(*(c if isinstance(c, Text) else safe_text(c) for c in row))
             self.console.print(table)
             return
-        if title:
-            self.line(title)
-        self.line("\t".join(columns))
+        self.row(columns)
         for row in rows:
-            self.line("\t".join(c.plain if isinstance(c, Text) else c for c in row))
+            self.row(row)
 
     def fields(self, pairs: Iterable[tuple[str, str | Text]], *, title: str = "") -> None:
         """``name: value`` lines (a two-column grid on a terminal)."""

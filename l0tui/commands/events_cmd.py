@@ -76,7 +76,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
             raise StreamNotFoundError(args.stream_id)
         t0 = first[0].event.ts
         if not out.json_mode and not out.rich:
-            out.line("seq\tt_ms\tdelta_ms\tkind\tsummary")
+            out.row(("seq", "t_ms", "delta_ms", "kind", "summary"))
         previous_ts: float | None = None
         shown = 0
         async for batch in store.iter_batches(args.stream_id, from_seq=args.from_seq):
@@ -100,8 +100,8 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                         event_summary(event, 100),
                     ))
                 else:
-                    out.line(f"{env.seq}\t{event.ts - t0:.3f}\t{delta:.3f}\t{event.type}\t"
-                             f"{event_summary(event, 200)}")
+                    out.row((str(env.seq), f"{event.ts - t0:.3f}", f"{delta:.3f}", event.type,
+                             event_summary(event, 200)))
             else:
                 continue
             break

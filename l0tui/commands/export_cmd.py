@@ -1,0 +1,81 @@
+"""``l0tui export STORE ID --format jsonl|markdown``: a slice as JSONL, or a Markdown report."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+
+from l0core import StreamNotFoundError
+from l0core.timeline import Timeline
+from l0tui.commands.common import default_location, describe_location, open_store
+from l0tui.commands.events_cmd import add_range_arguments, check_range
+from l0tui.export import markdown_report, write_jsonl
+from l0tui.output import Output
+
+HELP = "a slice of events as JSONL (the spec's wire format), or a Markdown report"
+EPILOG = """examples:
+  l0tui export demo_streams retry_then_success > run.jsonl
+  l0tui export demo_streams retry_then_success --from 10 --to 40 -o slice.jsonl
+  l0tui export demo_streams retry_then_success --format markdown -o report.md
+  l0tui export demo_streams retry_then_success --format markdown --to 25   (report as of seq 25)
+
+JSONL lines are {"streamId", "seq", "event"} envelopes, camelCase, exactly as the
+stores write them; --from/--to are inclusive. A Markdown report covers the stream
+from seq 0 (up to --to when given): summary, attempts, violations, errors, content.
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="directory or URL ('-' for $L0_STORE or ./l0-events)")
+    parser.add_argument("stream_id", metavar="ID", help="the stream")
+    parser.add_argument("--format", choices=("jsonl", "markdown"), default="jsonl",
+                        help="jsonl (default) or markdown")
+    add_range_arguments(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", default=None,
+                        help="write to FILE instead of stdout")
+
+
+async def run(args: argparse.Namespace, out: Output) -> int:
+    check_range(args.from_seq, args.to_seq)
+    if args.format == "markdown" and args.from_seq:
+        raise ValueError("a Markdown report starts at seq 0: --from is for --format jsonl")
+    location = default_location() if args.store == "-" else args.store
+    buffer = io.StringIO()
+    async with open_store(location) as store:
+        if args.format == "jsonl":
+            count = await write_jsonl(store, args.stream_id, buffer, from_seq=args.from_seq,
+                                      to_seq=args.to_seq)
+            what = f"{count} event(s)"
+        else:
+            timeline = Timeline(args.stream_id)
+            async for batch in store.iter_batches(args.stream_id):
+                if args.to_seq is not None:
+                    batch = [env for env in batch if env.seq <= args.to_seq]
+                    if not batch:
+                        break
+                timeline.extend(batch)
+            if len(timeline) == 0:
+                raise StreamNotFoundError(args.stream_id)
+            buffer.write(markdown_report(timeline, source=describe_location(location)))
+            what = f"a report of {len(timeline)} event(s)"
+    text = buffer.getvalue()
+    if args.output in (None, "-"):
+        out.stdout.write(text)
+    else:
+        _write_file(args.output, text)
+        out.note(f"wrote {what} to {args.output}")
+    return 0
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole: a temp file renamed over it, never half a file."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
