@@ -120,7 +120,7 @@ class RecordingSession:
         self.strict = strict
         self.max_batch = max_batch
         # State as the fold will see it.
-        self.content = ""
+        self._parts: list[str] = []
         self.token_count = 0
         self.checkpoint = ""
         self.checkpoint_at = -1
@@ -138,6 +138,17 @@ class RecordingSession:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self._closed = False
+
+    @property
+    def content(self) -> str:
+        """Everything the current attempt has produced (as the fold would show it)."""
+        if len(self._parts) > 1:
+            self._parts = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    @content.setter
+    def content(self, value: str) -> None:
+        self._parts = [value] if value else []
 
     # ───────────────────────── queueing ─────────────────────────
 
@@ -232,7 +243,7 @@ class RecordingSession:
         i = self.token_count if index is None else index
         stamp = self._ts(ts)
         self.emit(TokenEvent(ts=stamp, value=value, index=i))
-        self.content += value
+        self._parts.append(value)
         self.token_count = i + 1
         if self.checkpoint_every > 0 and self.token_count % self.checkpoint_every == 0:
             self.record_checkpoint(ts=stamp)
