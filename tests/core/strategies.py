@@ -42,6 +42,7 @@ from l0core.events import (
 # Small alphabets make equal tokens, repeated words and search hits likely.
 _TEXT = st.text(alphabet="ab c\n\u00e9\U0001f600", max_size=6)
 _TS = st.integers(min_value=1_700_000_000_000, max_value=1_700_000_100_000).map(float)
+_EXTRAS = ["none"] * 5 + ["checkpoint"] * 2 + ["guardrail", "drift"]
 _REASONS = ("network_error", "guardrail_violation", "drift", "timeout", "zero_output")
 
 
@@ -121,7 +122,7 @@ def runs(draw: st.DrawFn, max_attempts: int = 4, max_tokens: int = 12) -> list[R
             out.append(TokenEvent(ts=tick(), value=value, index=index))
             index += 1
             produced += value
-            extra = draw(st.sampled_from(["none"] * 6 + ["checkpoint", "guardrail", "drift"]))
+            extra = draw(st.sampled_from(_EXTRAS))
             if extra == "checkpoint":
                 checkpoint = resumed + produced
                 out.append(CheckpointEvent(ts=tick(), at=index, content=checkpoint))
@@ -134,7 +135,12 @@ def runs(draw: st.DrawFn, max_attempts: int = 4, max_tokens: int = 12) -> list[R
                     detected=draw(st.booleans()), types=["tone"], confidence=0.5)))
         if attempt == n_attempts - 1:
             break
-        if draw(st.booleans()):
+        if checkpoint is not None and draw(st.integers(0, 4)) == 0:
+            # resumed in place (no retry recorded): a new attempt by continuation
+            resumed, produced = checkpoint, ""
+            out.append(ContinuationEvent(ts=tick(), checkpoint=checkpoint, at=len(checkpoint)))
+            continue
+        if draw(st.integers(0, 2)) == 0:
             out.append(ErrorEvent(ts=tick(), error=draw(serialized_errors()),
                                   failure_type="network", recovery_strategy="retry",
                                   policy="default"))
@@ -146,15 +152,15 @@ def runs(draw: st.DrawFn, max_attempts: int = 4, max_tokens: int = 12) -> list[R
             out.append(RetryEvent(ts=tick(), reason=draw(st.sampled_from(_REASONS)),
                                   attempt=retry_number, counts_toward_limit=draw(st.booleans())))
         resumed, produced = "", ""
-        if checkpoint is not None and draw(st.booleans()):
+        if checkpoint is not None and draw(st.integers(0, 2)) > 0:
             resumed = checkpoint
             out.append(ContinuationEvent(ts=tick(), checkpoint=checkpoint, at=len(checkpoint)))
         elif draw(st.booleans()):
             index = 0
-    if draw(st.integers(0, 4)) == 0:
+    if draw(st.integers(0, 5)) == 0:
         out.append(ErrorEvent(ts=tick(), error=draw(serialized_errors()),
                               failure_type="model", recovery_strategy="halt", policy="default"))
-    elif draw(st.integers(0, 5)) > 0:
+    elif draw(st.integers(0, 7)) > 0:
         out.append(CompleteEvent(ts=tick(), content=resumed + produced, token_count=index))
     return out
 

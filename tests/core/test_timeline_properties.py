@@ -167,6 +167,21 @@ def test_attempts_reproduce_the_content(evs: list[RecordedEvent], data: st.DataO
         for seq in (a.start_seq, a.end_seq):
             assert tl.attempt_at(seq) == a
 
+    # where attempts start: every RETRY and FALLBACK; a CONTINUATION only when the
+    # attempt it falls in already has tokens (otherwise it sets resumed_from)
+    for e in envs:
+        at = tl.attempt_at(e.seq)
+        if isinstance(e.event, RetryEvent | FallbackEvent):
+            assert at.start_seq == e.seq
+        if isinstance(e.event, ContinuationEvent):
+            assert at.resumed_from == e.event.checkpoint
+            before = [x for x in envs[at.start_seq : e.seq] if isinstance(x.event, TokenEvent)]
+            if at.start_seq == e.seq:
+                assert at.started_by == "continuation"
+                assert tl.attempt_at(e.seq - 1).token_count > 0
+            else:
+                assert before == []
+
     # Rule 1 (the seed fold): before COMPLETE the content is the checkpoint of the
     # last CONTINUATION plus every attempt's own text from that attempt on.
     terminal = len(envs)
