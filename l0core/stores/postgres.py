@@ -1,0 +1,737 @@
+"""``PostgresEventStore``: streams in PostgreSQL, for recordings from many machines.
+
+Layout (``<prefix>`` is validated as an identifier and always quoted with
+:class:`psycopg.sql.Identifier`, never pasted into SQL):
+
+- ``<prefix>_streams(stream_id PK, last_seq, expires_at_ms NULL)``: one row per
+  stream. Appends lock it, so writers of one stream queue up while writers of
+  other streams never wait for each other.
+- ``<prefix>_events(stream_id, seq, event json, batch_id NULL, PK(stream_id, seq))``:
+  the wire events verbatim (``json`` keeps the text exactly, ``\\u0000`` included,
+  which ``jsonb`` refuses).
+- ``<prefix>_snapshots(stream_id, seq, data json, PK(stream_id, seq))``: every snapshot.
+- ``<prefix>_migrations(version PK, ...)``: the schema version, so later releases
+  can migrate tables in place.
+
+An append is ONE round trip: ``SELECT * FROM <prefix>_append(...)``, a PL/pgSQL
+function that locks the stream row, checks ``expected_seq``, inserts every event
+of the batch from one JSON array, moves ``last_seq`` and refreshes the expiry, and
+sends ``pg_notify`` for live followers. The last event of each batch carries a
+client-made batch id, so when the connection drops after the server committed but
+before the reply arrived, the retry finds the batch and returns its seq instead of
+writing it twice.
+
+TTL: ``expires_at_ms = clock() + ttl`` at each append (the store's clock, so tests
+can inject one); reads hide expired streams, and a sweeper task deletes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import psycopg.errors
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from l0core.codec import decode_event, decode_snapshot, dumps, encode_snapshot, loads
+from l0core.errors import (
+    ConcurrencyConflictError,
+    StoreClosedError,
+    StoreConfigError,
+    StoreConnectionError,
+)
+from l0core.events import EventEnvelope, JSONDict, Snapshot, validate_stream_id
+from l0core.stores.base import (
+    BaseEventStoreWithSnapshots,
+    Clock,
+    StorageAdapterConfig,
+    validate_prefix,
+)
+from l0core.stores.urls import mask_url
+
+__all__ = ["PostgresEventStore", "create_postgres_event_store", "open_store"]
+
+T = TypeVar("T")
+Conn = psycopg.AsyncConnection[Any]
+
+SCHEMA_VERSION = 1
+
+# Options this store reads from the URL query or ``config.options``; every other
+# query parameter is handed to libpq unchanged (sslmode, application_name, ...).
+_OPTION_KEYS = {
+    "schema", "pool_min_size", "pool_max_size", "pool_size", "pool_timeout",
+    "sweep_interval", "retries", "retry_timeout", "prefix", "ttl",
+}
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_LONGEST_SUFFIX = len("_migrations")
+_SWEEP_BATCH = 500
+
+
+def _one_line(text: str) -> str:
+    """libpq messages span lines ("...failed: Connection refused\\n\\tIs the server...")."""
+    return " ".join(str(text).split())
+
+
+def _int_option(options: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
+    raw = options.get(key, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise StoreConfigError(f"option {key}={raw!r} must be an integer") from None
+    if value < minimum:
+        raise StoreConfigError(f"option {key}={value} must be >= {minimum}")
+    return value
+
+
+def _float_option(options: Mapping[str, Any], key: str, default: float) -> float:
+    raw = options.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise StoreConfigError(f"option {key}={raw!r} must be a number") from None
+    if not value > 0:
+        raise StoreConfigError(f"option {key}={value} must be > 0")
+    return value
+
+
+def split_url(url: str) -> tuple[str, dict[str, str]]:
+    """Separate this store's options from a ``postgresql://`` URL's query.
+
+    Returns the URL libpq should see and the options that were in it.
+    """
+    try:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError as exc:
+        raise StoreConfigError(f"malformed PostgreSQL URL {mask_url(url)!r}: {exc}") from None
+    ours = {k: v for k, v in query if k in _OPTION_KEYS}
+    rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
+    return urlunsplit(parts._replace(query=urlencode(rest))), ours
+
+
+class PostgresEventStore(BaseEventStoreWithSnapshots):
+    """Event store on PostgreSQL (psycopg 3 async + psycopg_pool).
+
+    Create it with :func:`create_event_store` (``postgresql://user@host/db``), or
+    construct it and ``await store.open()``. Options (URL query or
+    ``config.options``): ``schema`` (default ``public``), ``pool_min_size`` (1),
+    ``pool_max_size`` (4), ``pool_timeout`` (s, 10), ``sweep_interval`` (s, 60),
+    ``retries`` (5) and ``retry_timeout`` (s, 15) for lost connections; ``prefix``
+    and ``ttl`` (ms) may also be given in the URL.
+    """
+
+    def __init__(
+        self,
+        config: StorageAdapterConfig | None = None,
+        *,
+        prefix: str | None = None,
+        ttl: int | None = None,
+        clock: Clock | None = None,
+        read_only: bool | None = None,
+    ) -> None:
+        cfg = config or StorageAdapterConfig(type="postgres")
+        url, url_options = split_url(cfg.connection or "")
+        options: dict[str, Any] = {**url_options, **cfg.options}
+        if prefix is None and cfg.prefix == "l0" and "prefix" in options:
+            prefix = validate_prefix(options["prefix"])
+        if ttl is None and cfg.ttl == 0 and "ttl" in options:
+            ttl = _int_option(options, "ttl", 0, 0)
+        super().__init__(cfg, prefix=prefix, ttl=ttl, clock=clock, read_only=read_only)
+        if len(self.prefix) > 63 - _LONGEST_SUFFIX:
+            raise StoreConfigError(
+                f"prefix {self.prefix!r} is too long for PostgreSQL table names "
+                f"(at most {63 - _LONGEST_SUFFIX} characters)"
+            )
+        schema = str(options.get("schema", "public"))
+        if _IDENT_RE.fullmatch(schema) is None:
+            raise StoreConfigError(f"option schema={schema!r} must be an identifier")
+        self.schema = schema
+        self._conninfo = url
+        self._pool_min = _int_option(options, "pool_min_size", 1, 0)
+        self._pool_max = _int_option(
+            options, "pool_max_size", _int_option(options, "pool_size", 4, 1), 1
+        )
+        self._pool_min = min(self._pool_min, self._pool_max)
+        self._pool_timeout = _float_option(options, "pool_timeout", 10.0)
+        self._sweep_interval = _float_option(options, "sweep_interval", 60.0)
+        self._retries = _int_option(options, "retries", 5, 0)
+        self._retry_timeout = _float_option(options, "retry_timeout", 15.0)
+        self._pool: AsyncConnectionPool[Conn] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._listener_conn: Conn | None = None
+        self._listener_ready = False
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._schema_missing = False
+
+        def name(suffix: str) -> sql.Identifier:
+            return sql.Identifier(self.schema, f"{self.prefix}_{suffix}")
+
+        self._t_streams = name("streams")
+        self._t_events = name("events")
+        self._t_snapshots = name("snapshots")
+        self._t_migrations = name("migrations")
+        self._f_append = name("append")
+        self._f_delete = name("delete")
+        self._f_sweep = name("sweep")
+        channel = f"{self.schema}.{self.prefix}"
+        if len(channel) > 63:
+            channel = "l0_" + hashlib.sha1(channel.encode()).hexdigest()
+        self.channel = channel
+        self._q = self._queries()
+
+    # ── SQL ──
+
+    def _queries(self) -> dict[str, bytes]:
+        s, e, sn = self._t_streams, self._t_events, self._t_snapshots
+        live = sql.SQL("NOT EXISTS (SELECT 1 FROM {s} x WHERE x.stream_id = %(sid)s "
+                       "AND x.expires_at_ms <= %(now)s)").format(s=s)
+        fresh = sql.SQL("(expires_at_ms IS NULL OR expires_at_ms > %(now)s)")
+        texts: dict[str, sql.Composable] = {
+            "append": sql.SQL(
+                "SELECT status, last_seq FROM {f}(%(sid)s, %(expected)s, %(events)s::json, "
+                "%(now)s, %(ttl)s, %(batch)s, %(retry)s)"
+            ).format(f=self._f_append),
+            "range": sql.SQL(
+                "SELECT seq, event::text FROM {e} WHERE stream_id = %(sid)s AND seq >= %(lo)s "
+                "AND seq <= %(hi)s AND {live} ORDER BY seq"
+            ).format(e=e, live=live),
+            "page": sql.SQL(
+                "SELECT seq, event::text FROM {e} WHERE stream_id = %(sid)s AND seq >= %(lo)s "
+                "AND {live} ORDER BY seq LIMIT %(limit)s"
+            ).format(e=e, live=live),
+            "last_event": sql.SQL(
+                "SELECT ev.seq, ev.event::text FROM {s} st JOIN {e} ev "
+                "ON ev.stream_id = st.stream_id AND ev.seq = st.last_seq "
+                "WHERE st.stream_id = %(sid)s AND (st.expires_at_ms IS NULL "
+                "OR st.expires_at_ms > %(now)s)"
+            ).format(s=s, e=e),
+            "last_seq": sql.SQL(
+                "SELECT last_seq FROM {s} WHERE stream_id = %(sid)s AND {fresh}"
+            ).format(s=s, fresh=fresh),
+            "list": sql.SQL(
+                "SELECT stream_id FROM {s} WHERE last_seq >= 0 AND {fresh} ORDER BY stream_id"
+            ).format(s=s, fresh=fresh),
+            "delete": sql.SQL("SELECT {f}(%(sid)s)").format(f=self._f_delete),
+            "sweep": sql.SQL("SELECT {f}(%(now)s, %(limit)s)").format(f=self._f_sweep),
+            "save_snapshot": sql.SQL(
+                "INSERT INTO {sn} (stream_id, seq, data) VALUES (%(sid)s, %(seq)s, "
+                "%(data)s::json) ON CONFLICT (stream_id, seq) DO UPDATE SET data = EXCLUDED.data"
+            ).format(sn=sn),
+            "snapshots": sql.SQL(
+                "SELECT data::text FROM {sn} WHERE stream_id = %(sid)s AND {live} ORDER BY seq"
+            ).format(sn=sn, live=live),
+            "snapshot_before": sql.SQL(
+                "SELECT data::text FROM {sn} WHERE stream_id = %(sid)s AND seq <= %(seq)s "
+                "AND {live} ORDER BY seq DESC LIMIT 1"
+            ).format(sn=sn, live=live),
+        }
+        return {k: v.as_bytes(None) for k, v in texts.items()}
+
+    def _migrations(self) -> list[tuple[int, str, sql.Composed]]:
+        """(version, description, DDL). Append new versions; never edit applied ones."""
+        ids = {
+            "streams": self._t_streams,
+            "events": self._t_events,
+            "snapshots": self._t_snapshots,
+            "append": self._f_append,
+            "delete": self._f_delete,
+            "sweep": self._f_sweep,
+            "expiry_idx": sql.Identifier(f"{self.prefix}_streams_expiry"),
+            "batch_idx": sql.Identifier(f"{self.prefix}_events_batch"),
+            "channel": sql.Literal(self.channel),
+        }
+        v1 = sql.SQL("""
+CREATE TABLE IF NOT EXISTS {streams} (
+    stream_id text PRIMARY KEY,
+    last_seq bigint NOT NULL,
+    expires_at_ms bigint
+);
+CREATE INDEX IF NOT EXISTS {expiry_idx} ON {streams} (expires_at_ms)
+    WHERE expires_at_ms IS NOT NULL;
+CREATE TABLE IF NOT EXISTS {events} (
+    stream_id text NOT NULL,
+    seq bigint NOT NULL,
+    event json NOT NULL,
+    batch_id uuid,
+    PRIMARY KEY (stream_id, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS {batch_idx} ON {events} (batch_id)
+    WHERE batch_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS {snapshots} (
+    stream_id text NOT NULL,
+    seq bigint NOT NULL,
+    data json NOT NULL,
+    PRIMARY KEY (stream_id, seq)
+);
+
+CREATE OR REPLACE FUNCTION {append}(
+    p_stream text, p_expected bigint, p_events json, p_now bigint, p_ttl bigint,
+    p_batch uuid, p_retry boolean, OUT status int, OUT last_seq bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_last bigint;
+    v_expires bigint;
+    v_found bigint;
+    v_n bigint;
+BEGIN
+    -- Lock the stream row (creating it if needed): writers of one stream queue here.
+    LOOP
+        SELECT s.last_seq, s.expires_at_ms INTO v_last, v_expires
+            FROM {streams} s WHERE s.stream_id = p_stream FOR UPDATE;
+        EXIT WHEN FOUND;
+        IF p_expected IS NOT NULL AND p_expected <> -1 AND NOT p_retry THEN
+            status := 1; last_seq := -1; RETURN;
+        END IF;
+        INSERT INTO {streams} (stream_id, last_seq) VALUES (p_stream, -1)
+            ON CONFLICT (stream_id) DO NOTHING;
+    END LOOP;
+    -- A retry after a lost reply: if the first attempt committed, report its seq.
+    -- (Checked under the lock, so an attempt still running has finished by now.)
+    IF p_retry THEN
+        SELECT e.seq INTO v_found FROM {events} e
+            WHERE e.batch_id = p_batch AND e.stream_id = p_stream;
+        IF FOUND THEN
+            status := 2; last_seq := v_found; RETURN;
+        END IF;
+    END IF;
+    -- An expired stream that the sweeper has not reached yet starts again at 0.
+    IF v_expires IS NOT NULL AND v_expires <= p_now THEN
+        DELETE FROM {events} WHERE stream_id = p_stream;
+        DELETE FROM {snapshots} WHERE stream_id = p_stream;
+        UPDATE {streams} SET last_seq = -1, expires_at_ms = NULL WHERE stream_id = p_stream;
+        v_last := -1;
+    END IF;
+    IF p_expected IS NOT NULL AND p_expected <> v_last THEN
+        status := 1; last_seq := v_last; RETURN;
+    END IF;
+    v_n := json_array_length(p_events);
+    INSERT INTO {events} (stream_id, seq, event, batch_id)
+        SELECT p_stream, v_last + t.o, t.e, CASE WHEN t.o = v_n THEN p_batch END
+        FROM json_array_elements(p_events) WITH ORDINALITY AS t(e, o);
+    UPDATE {streams}
+        SET last_seq = v_last + v_n,
+            expires_at_ms = CASE WHEN p_ttl > 0 THEN p_now + p_ttl END
+        WHERE stream_id = p_stream;
+    PERFORM pg_notify({channel}, p_stream);
+    status := 0; last_seq := v_last + v_n;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION {delete}(p_stream text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    PERFORM 1 FROM {streams} WHERE stream_id = p_stream FOR UPDATE;
+    DELETE FROM {events} WHERE stream_id = p_stream;
+    DELETE FROM {snapshots} WHERE stream_id = p_stream;
+    DELETE FROM {streams} WHERE stream_id = p_stream;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION {sweep}(p_now bigint, p_limit int) RETURNS int
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_ids text[];
+BEGIN
+    SELECT array_agg(x.stream_id) INTO v_ids FROM (
+        SELECT stream_id FROM {streams} WHERE expires_at_ms <= p_now
+        ORDER BY expires_at_ms LIMIT p_limit FOR UPDATE SKIP LOCKED) x;
+    IF v_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM {events} WHERE stream_id = ANY (v_ids);
+    DELETE FROM {snapshots} WHERE stream_id = ANY (v_ids);
+    DELETE FROM {streams} WHERE stream_id = ANY (v_ids);
+    RETURN cardinality(v_ids);
+END
+$fn$;
+""").format(**ids)
+        return [(1, "streams, events, snapshots; append/delete/sweep functions", v1)]
+
+    # ── lifecycle ──
+
+    def describe(self) -> str:
+        return mask_url(self.config.connection or "postgresql://")
+
+    async def open(self) -> PostgresEventStore:
+        """Connect, create or migrate the schema (unless read-only), start the pool."""
+        if self._pool is not None:
+            return self
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True,
+                connect_timeout=max(1, round(self._pool_timeout)),
+            )
+        except psycopg.Error as exc:
+            raise StoreConnectionError(
+                f"cannot connect to PostgreSQL at {self.describe()}: {_one_line(str(exc))}"
+            ) from None
+        try:
+            if self.read_only:
+                await self._check_schema(conn)
+            else:
+                await self._migrate(conn)
+        except psycopg.Error as exc:
+            raise StoreConnectionError(
+                f"PostgreSQL at {self.describe()} refused the schema setup: "
+                f"{_one_line(str(exc))}"
+            ) from None
+        finally:
+            await conn.close()
+        pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
+            self._conninfo,
+            min_size=self._pool_min,
+            max_size=self._pool_max,
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(self._pool_timeout))},
+            timeout=self._pool_timeout,
+            open=False,
+            name=f"l0-{self.prefix}",
+        )
+        try:
+            await pool.open(wait=self._pool_min > 0, timeout=self._pool_timeout)
+        except PoolTimeout:
+            await pool.close()
+            raise StoreConnectionError(
+                f"cannot connect to PostgreSQL at {self.describe()}: no connection within "
+                f"{self._pool_timeout:g} s"
+            ) from None
+        self._pool = pool
+        if self.ttl > 0 and not self.read_only:
+            self._sweeper = asyncio.create_task(self._sweep_loop())
+        return self
+
+    async def _migrate(self, conn: Conn) -> None:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                               (f"l0core:{self.schema}.{self.prefix}",))
+            cur = await conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                     (self.schema,))
+            if await cur.fetchone() is None:
+                await conn.execute(sql.SQL("CREATE SCHEMA {}").format(
+                    sql.Identifier(self.schema)))
+            await conn.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (version int PRIMARY KEY, description text "
+                "NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            ).format(self._t_migrations))
+            cur = await conn.execute(sql.SQL("SELECT coalesce(max(version), 0) FROM {}").format(
+                self._t_migrations))
+            row = await cur.fetchone()
+            current = int(row[0]) if row else 0
+            if current > SCHEMA_VERSION:
+                raise StoreConfigError(
+                    f"{self.describe()}: tables {self.schema}.{self.prefix}_* are at schema "
+                    f"version {current}, newer than this l0core ({SCHEMA_VERSION}); upgrade l0core"
+                )
+            for version, description, ddl in self._migrations():
+                if version <= current:
+                    continue
+                await conn.execute(ddl)
+                await conn.execute(sql.SQL(
+                    "INSERT INTO {} (version, description) VALUES (%s, %s)"
+                ).format(self._t_migrations), (version, description))
+
+    async def _check_schema(self, conn: Conn) -> None:
+        cur = await conn.execute("SELECT to_regclass(%s)",
+                                 (self._t_events.as_string(None),))
+        row = await cur.fetchone()
+        self._schema_missing = row is None or row[0] is None
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in (self._sweeper, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._sweeper = self._listener = None
+        if self._listener_conn is not None:
+            with contextlib.suppress(Exception):
+                await self._listener_conn.close()
+            self._listener_conn = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        for futs in self._waiters.values():
+            for fut in futs:
+                if not fut.done():
+                    fut.cancel()
+        self._waiters.clear()
+
+    # ── running statements, with retries on lost connections ──
+
+    async def _run(
+        self,
+        fn: Callable[[Conn, bool], Awaitable[T]],
+        *,
+        missing: Callable[[], T] | None = None,
+    ) -> T:
+        """Run ``fn(conn, is_retry)`` on a pooled connection.
+
+        A lost connection (server restart, ``pg_terminate_backend``, network) is
+        retried on a fresh one; ``is_retry`` tells an append to look for its own
+        earlier attempt. ``missing`` answers reads when the tables do not exist
+        (a read-only store on an empty database).
+        """
+        if self._closed:
+            raise StoreClosedError(f"{type(self).__name__} is closed")
+        pool = self._pool
+        if pool is None:
+            raise StoreClosedError("PostgresEventStore is not open: await store.open() first")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._retry_timeout
+        attempt = 0
+        while True:
+            reason = ""
+            try:
+                async with pool.connection() as conn:
+                    try:
+                        return await fn(conn, attempt > 0)
+                    except psycopg.errors.UndefinedTable:
+                        if missing is not None:
+                            return missing()
+                        raise
+                    except psycopg.Error as exc:
+                        if not _connection_lost(exc, conn):
+                            raise
+                        reason = _one_line(str(exc))
+            except PoolTimeout:
+                reason = f"no connection within {self._pool_timeout:g} s"
+            attempt += 1
+            if attempt > self._retries or loop.time() >= deadline:
+                raise StoreConnectionError(
+                    f"lost the connection to PostgreSQL at {self.describe()} "
+                    f"({attempt} attempts): {reason}"
+                ) from None
+            await asyncio.sleep(min(1.0, 0.02 * 2 ** attempt))
+            with contextlib.suppress(Exception):
+                await pool.check()  # replace the other dead connections of the pool
+
+    async def _fetchall(
+        self, key: str, params: Mapping[str, Any], *, missing_ok: bool = True
+    ) -> list[tuple[Any, ...]]:
+        async def go(conn: Conn, _retry: bool) -> list[tuple[Any, ...]]:
+            cur = await conn.execute(self._q[key], params)
+            return await cur.fetchall()
+
+        if self._schema_missing:
+            return []
+        return await self._run(go, missing=list if missing_ok else None)
+
+    # ── writing ──
+
+    async def _append_wire(
+        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int:
+        params: dict[str, Any] = {
+            "sid": stream_id,
+            "expected": expected_seq,
+            "events": dumps(list(events)).decode(),
+            "ttl": self.ttl,
+            "batch": uuid.uuid4(),
+        }
+
+        async def go(conn: Conn, retry: bool) -> tuple[int, int]:
+            params["now"] = int(self.clock())
+            params["retry"] = retry
+            cur = await conn.execute(self._q["append"], params)
+            row = await cur.fetchone()
+            assert row is not None
+            return int(row[0]), int(row[1])
+
+        status, last = await self._run(go)
+        if status == 1:
+            raise ConcurrencyConflictError(stream_id, -1 if expected_seq is None
+                                           else expected_seq, last)
+        return last
+
+    async def delete(self, stream_id: str) -> None:
+        self._check_writable()
+        validate_stream_id(stream_id)
+        await self._fetchall("delete", {"sid": stream_id}, missing_ok=False)
+
+    async def sweep_expired(self) -> int:
+        """Delete the streams whose TTL has passed (by this store's clock); returns how many."""
+        self._check_writable()
+        total = 0
+        while True:
+            rows = await self._fetchall("sweep", {"now": int(self.clock()),
+                                                  "limit": _SWEEP_BATCH}, missing_ok=False)
+            n = int(rows[0][0]) if rows else 0
+            total += n
+            if n < _SWEEP_BATCH:
+                return total
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            with contextlib.suppress(StoreConnectionError, psycopg.Error):
+                await self.sweep_expired()
+
+    # ── reading ──
+
+    def _envelopes(self, stream_id: str, rows: list[tuple[Any, ...]]) -> list[EventEnvelope]:
+        return [EventEnvelope(stream_id, int(seq), decode_event(loads(text)))
+                for seq, text in rows]
+
+    async def get_events(self, stream_id: str) -> list[EventEnvelope]:
+        return await self.read_events(stream_id)
+
+    async def read_events(
+        self, stream_id: str, *, from_seq: int = 0, to_seq: int | None = None
+    ) -> list[EventEnvelope]:
+        validate_stream_id(stream_id)
+        hi = 2**62 if to_seq is None else to_seq
+        rows = await self._fetchall("range", {"sid": stream_id, "lo": max(0, from_seq),
+                                              "hi": hi, "now": int(self.clock())})
+        return self._envelopes(stream_id, rows)
+
+    async def iter_batches(
+        self, stream_id: str, *, from_seq: int = 0, batch_size: int = 20_000
+    ) -> AsyncIterator[list[EventEnvelope]]:
+        """Keyset pages of ``batch_size`` events: memory stays flat on long streams."""
+        validate_stream_id(stream_id)
+        lo = max(0, from_seq)
+        while True:
+            rows = await self._fetchall("page", {"sid": stream_id, "lo": lo,
+                                                 "limit": max(1, batch_size),
+                                                 "now": int(self.clock())})
+            if not rows:
+                return
+            batch = self._envelopes(stream_id, rows)
+            yield batch
+            if len(rows) < batch_size:
+                return
+            lo = batch[-1].seq + 1
+
+    async def get_last_event(self, stream_id: str) -> EventEnvelope | None:
+        validate_stream_id(stream_id)
+        rows = await self._fetchall("last_event", {"sid": stream_id, "now": int(self.clock())})
+        envs = self._envelopes(stream_id, rows)
+        return envs[0] if envs else None
+
+    async def get_last_seq(self, stream_id: str) -> int:
+        validate_stream_id(stream_id)
+        rows = await self._fetchall("last_seq", {"sid": stream_id, "now": int(self.clock())})
+        return int(rows[0][0]) if rows else -1
+
+    async def exists(self, stream_id: str) -> bool:
+        return await self.get_last_seq(stream_id) >= 0
+
+    async def list_streams(self) -> list[str]:
+        rows = await self._fetchall("list", {"now": int(self.clock())})
+        return [str(r[0]) for r in rows]
+
+    # ── snapshots ──
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        self._check_writable()
+        data = encode_snapshot(snapshot)
+        await self._fetchall_write("save_snapshot", {"sid": snapshot.stream_id,
+                                                     "seq": snapshot.seq,
+                                                     "data": dumps(data).decode()})
+
+    async def _fetchall_write(self, key: str, params: Mapping[str, Any]) -> None:
+        async def go(conn: Conn, _retry: bool) -> None:
+            await conn.execute(self._q[key], params)
+
+        await self._run(go)
+
+    async def list_snapshots(self, stream_id: str) -> list[Snapshot]:
+        validate_stream_id(stream_id)
+        rows = await self._fetchall("snapshots", {"sid": stream_id, "now": int(self.clock())})
+        return [decode_snapshot(loads(r[0])) for r in rows]
+
+    async def get_snapshot_before(self, stream_id: str, seq: int) -> Snapshot | None:
+        validate_stream_id(stream_id)
+        rows = await self._fetchall("snapshot_before", {"sid": stream_id, "seq": seq,
+                                                        "now": int(self.clock())})
+        return decode_snapshot(loads(rows[0][0])) if rows else None
+
+    # ── live follow: LISTEN/NOTIFY, polling as the fallback ──
+
+    async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
+        if not await self._ensure_listener():
+            await asyncio.sleep(timeout)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(stream_id, set())
+        waiters.add(fut)
+        try:
+            # Registered first, then checked: an append between the caller's read
+            # and now is seen here; one after it wakes ``fut``.
+            if await self.get_last_seq(stream_id) > last_seq:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fut, timeout=max(timeout, 2.0))
+        finally:
+            waiters.discard(fut)
+            if not waiters:
+                self._waiters.pop(stream_id, None)
+
+    async def _ensure_listener(self) -> bool:
+        if self._listener is not None and not self._listener.done():
+            return self._listener_ready
+        if self._closed or self._schema_missing:
+            return False
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True,
+                connect_timeout=max(1, round(self._pool_timeout)),
+            )
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        except psycopg.Error:
+            return False
+        self._listener_conn = conn
+        self._listener_ready = True
+        self._listener = asyncio.create_task(self._listen(conn))
+        return True
+
+    async def _listen(self, conn: Conn) -> None:
+        try:
+            async for note in conn.notifies():
+                for fut in list(self._waiters.get(note.payload, ())):
+                    if not fut.done():
+                        fut.set_result(None)
+        except psycopg.Error:
+            pass  # connection lost: waiters fall back to polling; the next wait reconnects
+        finally:
+            self._listener_ready = False
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
+def _connection_lost(exc: psycopg.Error, conn: Conn) -> bool:
+    if conn.closed or conn.broken:
+        return True
+    state = exc.sqlstate or ""
+    return state.startswith("08") or state in {"57P01", "57P02", "57P03"}
+
+
+async def create_postgres_event_store(
+    url: str,
+    *,
+    prefix: str = "l0",
+    ttl: int = 0,
+    options: Mapping[str, Any] | None = None,
+    clock: Clock | None = None,
+    read_only: bool = False,
+) -> PostgresEventStore:
+    """Open a :class:`PostgresEventStore` on ``url`` (``postgresql://user@host:5432/db``)."""
+    cfg = StorageAdapterConfig(type="postgres", connection=url, prefix=validate_prefix(prefix),
+                               ttl=ttl, options=dict(options or {}), read_only=read_only)
+    return await PostgresEventStore(cfg, clock=clock).open()
+
+
+async def open_store(config: StorageAdapterConfig) -> PostgresEventStore:
+    """Registry entry for ``postgresql://`` and ``postgres://``."""
+    return await PostgresEventStore(config).open()

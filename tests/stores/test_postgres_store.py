@@ -1,0 +1,259 @@
+"""PostgresEventStore against a real PostgreSQL: the conformance suite and its extras.
+
+Every test gets its own schema (dropped afterwards), so tests never see each
+other's streams and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from l0core import CompleteEvent, TokenEvent
+from l0core.errors import StoreConfigError
+from l0core.stores.base import BaseEventStore, Clock, StorageAdapterConfig
+from l0core.stores.registry import create_event_store
+from tests.conformance.store_suite import FakeClock, StoreConformance, tokens
+from tests.services import (
+    drop_postgres_prefix,
+    drop_postgres_schema,
+    postgres_dsn,
+    unique_name,
+)
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, str]]:
+    """(dsn, schema): a fresh schema name, dropped after the test."""
+    dsn = postgres_dsn()
+    schema = unique_name("pg")
+    yield dsn, schema
+    drop_postgres_schema(dsn, schema)
+
+
+async def open_pg(dsn: str, schema: str, **kw: Any) -> Any:
+    from l0core.stores.postgres import PostgresEventStore
+
+    clock = kw.pop("clock", None)
+    options = {"schema": schema, **kw.pop("options", {})}
+    cfg = StorageAdapterConfig(type="postgres", connection=dsn, options=options, **kw)
+    return await PostgresEventStore(cfg, clock=clock).open()
+
+
+class TestPostgresStore(StoreConformance):
+    @pytest.fixture(autouse=True)
+    def _schema(self, pg_schema: tuple[str, str]) -> None:
+        self.dsn, self.schema = pg_schema
+
+    async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
+        store: BaseEventStore = await open_pg(self.dsn, self.schema, ttl=ttl, clock=clock)
+        return store
+
+    async def open_peer(self, store: BaseEventStore) -> BaseEventStore:
+        peer: BaseEventStore = await open_pg(self.dsn, self.schema, ttl=store.ttl)
+        return peer
+
+
+async def test_create_event_store_from_url(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    store = await create_event_store(f"{dsn}?schema={schema}&prefix=fromurl&pool_max_size=2")
+    try:
+        assert type(store).__name__ == "PostgresEventStore"
+        assert store.prefix == "fromurl"
+        assert await store.append_many("s", tokens(3)) == 2
+        assert await store.list_streams() == ["s"]
+    finally:
+        await store.close()
+    # The default URL form of the issue works too (public schema, its own prefix).
+    prefix = unique_name("p")
+    plain = await create_event_store({"type": "postgres", "connection": dsn, "prefix": prefix})
+    try:
+        assert await plain.append("s", tokens(1)[0]) == 0
+        assert plain.describe() == dsn
+    finally:
+        await plain.close()
+        drop_postgres_prefix(dsn, "public", prefix)
+
+
+async def test_prefixes_are_isolated_in_one_schema(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    a = await open_pg(dsn, schema, prefix="alpha")
+    b = await open_pg(dsn, schema, prefix="beta")
+    try:
+        await a.append_many("s", tokens(2))
+        assert await b.list_streams() == []
+        assert await b.append("s", tokens(1)[0]) == 0
+    finally:
+        await a.close()
+        await b.close()
+
+
+def test_hostile_prefix_and_schema_are_refused() -> None:
+    from l0core.stores.postgres import PostgresEventStore
+
+    for bad in ('x"; DROP TABLE t; --', "a b", "1abc"):
+        with pytest.raises(StoreConfigError, match="prefix"):
+            PostgresEventStore(StorageAdapterConfig(type="postgres", prefix=bad))
+        with pytest.raises(StoreConfigError, match="schema"):
+            PostgresEventStore(StorageAdapterConfig(type="postgres",
+                                                    connection=f"postgresql://h/db?schema={bad}"))
+    with pytest.raises(StoreConfigError, match="too long"):
+        PostgresEventStore(StorageAdapterConfig(type="postgres", prefix="p" * 60))
+
+
+async def test_schema_is_versioned_and_reopening_is_idempotent(
+    pg_schema: tuple[str, str],
+) -> None:
+    dsn, schema = pg_schema
+    first = await open_pg(dsn, schema)
+    await first.append("s", tokens(1)[0])
+    await first.close()
+    again = await open_pg(dsn, schema)
+    try:
+        assert await again.get_last_seq("s") == 0
+    finally:
+        await again.close()
+    import psycopg
+    from psycopg import sql
+
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        cur = await conn.execute(sql.SQL("SELECT version FROM {}").format(
+            sql.Identifier(schema, "l0_migrations")))
+        assert [r[0] for r in await cur.fetchall()] == [1]
+
+
+async def test_read_only_creates_nothing_and_refuses_writes(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    ro = await open_pg(dsn, schema, read_only=True)
+    try:
+        assert await ro.list_streams() == []
+        assert await ro.get_events("s") == []
+        with pytest.raises(StoreConfigError, match="read-only"):
+            await ro.append("s", tokens(1)[0])
+    finally:
+        await ro.close()
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        cur = await conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+        assert await cur.fetchone() is None
+    rw = await open_pg(dsn, schema)
+    await rw.append_many("s", tokens(3))
+    await rw.close()
+    ro = await open_pg(dsn, schema, read_only=True)
+    try:
+        assert [e.seq for e in await ro.get_events("s")] == [0, 1, 2]
+    finally:
+        await ro.close()
+
+
+async def test_iter_batches_pages_a_long_stream(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    try:
+        for start in range(0, 5000, 1000):
+            await store.append_many("long", tokens(1000, start=start))
+        sizes, seqs = [], []
+        async for batch in store.iter_batches("long", from_seq=10, batch_size=1000):
+            sizes.append(len(batch))
+            seqs.extend(e.seq for e in batch)
+        assert seqs == list(range(10, 5000))
+        assert max(sizes) == 1000
+    finally:
+        await store.close()
+
+
+async def test_sweeper_deletes_expired_rows(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    clock = FakeClock()
+    store = await open_pg(dsn, schema, ttl=1000, clock=clock)
+    try:
+        await store.append_many("old", tokens(3))
+        clock.now += 2000
+        await store.append("new", tokens(1)[0])
+        assert await store.sweep_expired() == 1
+        import psycopg
+        from psycopg import sql
+
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            cur = await conn.execute(sql.SQL("SELECT DISTINCT stream_id FROM {}").format(
+                sql.Identifier(schema, "l0_events")))
+            assert [r[0] for r in await cur.fetchall()] == ["new"]
+        # An expired stream that was not swept yet starts again at seq 0.
+        await store.append_many("again", tokens(2))
+        clock.now += 2000
+        assert await store.append("again", tokens(1)[0], expected_seq=-1) == 0
+    finally:
+        await store.close()
+
+
+async def test_subscribe_is_woken_by_notify(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    writer = await open_pg(dsn, schema)
+    try:
+        seen: list[int] = []
+
+        async def follow() -> None:
+            # A long poll interval: only NOTIFY can deliver promptly.
+            async for env in store.subscribe("live", poll_interval=30.0):
+                seen.append(env.seq)
+
+        task = asyncio.create_task(follow())
+        await asyncio.sleep(0.3)
+        await writer.append("live", tokens(1)[0])
+        await writer.append("live", CompleteEvent(ts=2, content="x", token_count=1))
+        await asyncio.wait_for(task, timeout=5)
+        assert seen == [0, 1]
+    finally:
+        await store.close()
+        await writer.close()
+
+
+async def test_retried_append_after_commit_is_not_duplicated(
+    pg_schema: tuple[str, str],
+) -> None:
+    """The idempotency key at work: replaying a committed batch returns its seq."""
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    try:
+        await store.append_many("s", tokens(2))
+        import uuid
+
+        from l0core.codec import dumps, encode_event
+
+        batch = uuid.uuid4()
+        params = {"sid": "s", "expected": 1, "ttl": 0, "batch": batch, "now": 1,
+                  "events": dumps([encode_event(e) for e in tokens(3, prefix="b")]).decode()}
+
+        async def call(retry: bool) -> tuple[int, int]:
+            async def go(conn: Any, _r: bool) -> tuple[int, int]:
+                cur = await conn.execute(store._q["append"], {**params, "retry": retry})
+                row = await cur.fetchone()
+                return int(row[0]), int(row[1])
+
+            result: tuple[int, int] = await store._run(go)
+            return result
+
+        assert await call(False) == (0, 4)
+        assert await call(True) == (2, 4)  # found: nothing written again
+        assert [e.seq for e in await store.get_events("s")] == [0, 1, 2, 3, 4]
+    finally:
+        await store.close()
+
+
+async def test_many_streams_listed_in_order(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    try:
+        ids = [f"s{i:03d}" for i in range(50)]
+        await asyncio.gather(*(store.append("x" + i, TokenEvent(ts=1, value=i, index=0))
+                               for i in ids))
+        assert await store.list_streams() == sorted("x" + i for i in ids)
+    finally:
+        await store.close()
