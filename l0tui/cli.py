@@ -137,6 +137,10 @@ def run(
                 return 0
             out = Output(out_stream, err_stream, json_mode=bool(getattr(args, "json", False)),
                          plain=bool(getattr(args, "plain", False)), isatty=isatty)
+            if command.tui is not None:
+                status = command.tui(args, out)
+                if status is not None:
+                    return status
             return asyncio.run(command.run(args, out))
         parser = build_tui_parser()
         args = _parse(parser, args_list, out_stream)

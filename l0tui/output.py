@@ -142,6 +142,38 @@ def event_summary(event: RecordedEvent, limit: int = 80) -> str:
     return ""
 
 
+_MS_WORDS = ("duration", "time_to_first_token", "ttft", "_ms")
+DELTA_LABELS = {
+    "tokens": "tokens",
+    "token_count": "tokens",
+    "duration_ms": "duration",
+    "duration": "duration",
+    "time_to_first_token_ms": "first token",
+    "time_to_first_token": "first token",
+    "retries": "retries",
+    "retry_attempts": "retries",
+    "violations": "violations",
+    "fallback": "fallback",
+    "fallback_index": "fallback",
+    "status": "status",
+    "final_status": "status",
+}
+
+
+def format_delta_value(name: str, value: Any) -> str:
+    """A delta value for humans: milliseconds as ``350 ms``/``2.00 s``, None as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and any(w in name for w in _MS_WORDS):
+        ms = float(value)
+        return f"{ms:.0f} ms" if abs(ms) < 1000 else f"{ms / 1000:.2f} s"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return shorten(str(value), 40)
+
+
 KIND_STYLES: dict[str, str] = {
     "START": "bold cyan",
     "TOKEN": "",

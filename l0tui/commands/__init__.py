@@ -3,7 +3,8 @@
 - ``HELP``: one line for ``l0tui --help``;
 - ``EPILOG``: examples shown by ``l0tui COMMAND --help``;
 - ``configure(parser)``: its arguments;
-- ``async run(args, out) -> int``: the exit status (0 fine, 1 "found something", 2 error).
+- ``async run(args, out) -> int``: the exit status (0 fine, 1 "found something", 2 error);
+- optionally ``tui(args, out) -> int | None``: open the TUI instead (``diff`` on a terminal).
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ class Command:
     epilog: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, Output], Awaitable[int]]
+    tui: Callable[[argparse.Namespace, Output], int | None] | None = None
+    """Optional: open the TUI instead (runs before the event loop); None = stay headless."""
 
 
 def load(name: str) -> Command:
     """The subcommand ``name`` (its module is ``l0tui.commands.<name>``)."""
     module = importlib.import_module(f"l0tui.commands.{name}_cmd")
-    return Command(name, module.HELP, module.EPILOG, module.configure, module.run)
+    return Command(name, module.HELP, module.EPILOG, module.configure, module.run,
+                   getattr(module, "tui", None))

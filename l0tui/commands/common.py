@@ -19,6 +19,7 @@ from l0core import (
 )
 from l0core.codec import encode_error
 from l0core.stores.urls import mask_url
+from l0core.timeline import Timeline
 
 DEFAULT_STORE = "./l0-events"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -67,6 +68,16 @@ async def read_all(store: BaseEventStore, stream_id: str) -> list[EventEnvelope]
     if not events:
         raise StreamNotFoundError(stream_id)
     return events
+
+
+async def load_timeline(store: BaseEventStore, stream_id: str) -> Timeline:
+    """The whole stream as a :class:`Timeline`; :class:`StreamNotFoundError` if it is empty."""
+    timeline = Timeline(stream_id)
+    async for batch in store.iter_batches(stream_id):
+        timeline.extend(batch)
+    if len(timeline) == 0:
+        raise StreamNotFoundError(stream_id)
+    return timeline
 
 
 def state_to_json(state: ReplayedState) -> dict[str, Any]:

@@ -1,0 +1,202 @@
+"""``l0tui diff STORE A B``: compare two streams (the TUI on a terminal; exit 1 when they differ).
+
+Where the streams live, in order of precedence:
+
+- ``STORE_A:ID_A STORE_B:ID_B``: a spec is split on its LAST ``:`` when what follows
+  is a valid stream id (``[A-Za-z0-9_-]``, at most 200 characters) and what precedes
+  is an existing path or a URL (``scheme://...``); otherwise the whole spec is an id;
+- ``--left-store`` / ``--right-store``: the store of an id without one;
+- ``STORE A B``: both ids in ``STORE``;
+- otherwise ``$L0_STORE`` or ``./l0-events``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+
+from l0core import InvalidStreamIdError, StoreConfigError, validate_stream_id
+from l0tui.commands.common import (
+    default_location,
+    describe_location,
+    is_url,
+    load_timeline,
+    open_store,
+)
+from l0tui.output import Output, safe_text, shorten
+from l0tui.output import format_delta_value as format_value
+
+if TYPE_CHECKING:
+    from l0core.diff import StreamDiff
+
+HELP = "compare two streams (TUI on a terminal; exit 1 when they differ)"
+EPILOG = """examples:
+  l0tui diff demo_streams good_run bad_run                 side by side in the TUI
+  l0tui diff demo_streams good_run bad_run --json          for scripts
+  l0tui diff ./runs:l0_abc sqlite:///prod.db:l0_def        two stores
+  l0tui diff --left-store ./runs --right-store sqlite:///prod.db l0_abc l0_def
+  l0tui diff demo_streams good_run bad_run --plain || echo "runs differ"
+
+Exit status (headless): 0 identical, 1 different, 2 error. The TUI opens when
+stdout is a terminal and neither --json nor --plain is given (--no-tui prevents it).
+STORE:ID is split at the LAST ':' only when the part after it is a valid stream id
+and the part before it is an existing path or a URL (scheme://...).
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("specs", nargs="+", metavar="SPEC",
+                        help="STORE A B, or A B (each ID or STORE:ID)")
+    parser.add_argument("--left-store", metavar="STORE", default=None,
+                        help="store of the left stream")
+    parser.add_argument("--right-store", metavar="STORE", default=None,
+                        help="store of the right stream")
+    parser.add_argument("--align", choices=("content", "landmarks", "seq"), default="content",
+                        help="how events are paired (default: content)")
+    parser.add_argument("--limit", type=int, default=50, metavar="N",
+                        help="differences listed in text output (default 50; JSON lists all)")
+    parser.add_argument("--no-tui", action="store_true", help="never open the TUI")
+    parser.add_argument("--json", action="store_true", help="the comparison as JSON")
+    parser.add_argument("--plain", action="store_true", help="plain text, no colours, no TUI")
+
+
+def split_spec(spec: str) -> tuple[str | None, str]:
+    """``STORE:ID`` -> (STORE, ID) by the documented rule; a bare id -> (None, ID)."""
+    if ":" in spec:
+        location, _, stream_id = spec.rpartition(":")
+        try:
+            validate_stream_id(stream_id)
+            valid = True
+        except InvalidStreamIdError:
+            valid = False
+        if valid and location and (is_url(location) or os.path.exists(location)):
+            return location, stream_id
+    try:
+        return None, validate_stream_id(spec)
+    except InvalidStreamIdError as exc:
+        if ":" in spec:
+            raise StoreConfigError(
+                f"{spec!r}: not a stream id, and the part before the last ':' is not an "
+                "existing path or a URL") from exc
+        raise
+
+
+def resolve(args: argparse.Namespace) -> tuple[str, str, str, str]:
+    """(left store, left id, right store, right id) from the command line."""
+    specs = list(args.specs)
+    if len(specs) == 3:
+        common: str | None = specs.pop(0)
+    elif len(specs) == 2:
+        common = None
+    else:
+        raise ValueError(f"diff takes STORE A B or A B, got {len(specs)} argument(s)")
+    sides = []
+    for spec, flag in ((specs[0], args.left_store), (specs[1], args.right_store)):
+        location, stream_id = split_spec(spec)
+        sides.append((location or flag or common or default_location(), stream_id))
+    return sides[0][0], sides[0][1], sides[1][0], sides[1][1]
+
+
+def tui(args: argparse.Namespace, out: Output) -> int | None:
+    """Open the diff screen when stdout is a terminal; None when headless output is wanted."""
+    if not out.rich or args.no_tui:
+        return None
+    left_store, left_id, right_store, right_id = resolve(args)
+    for location in (left_store, right_store):
+        if not is_url(location) and not os.path.exists(location):
+            raise StoreConfigError(f"{location}: no such file or directory")
+    try:
+        from l0tui.app import run_tui
+    except ImportError:  # the browser/debugger app is not installed: host the screen alone
+        from l0tui.screens.diff import run_diff_app
+
+        return run_diff_app(left_store, left_id, right_store, right_id, align=args.align)
+    return run_tui(left_store, None, (left_store, left_id, right_store, right_id))
+
+
+def _plain_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def to_json(diff: StreamDiff, left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    first = next((d for d in diff.differences if d.a_seq is not None or d.b_seq is not None),
+                 None)
+    return {
+        "identical": diff.identical,
+        "align": diff.align,
+        "left": left,
+        "right": right,
+        "firstDivergence": None if first is None else {"aSeq": first.a_seq, "bSeq": first.b_seq,
+                                                       "kind": first.kind},
+        "summary": [{"name": d.name, "a": _plain_value(d.a), "b": _plain_value(d.b),
+                     "differs": bool(d.differs)} for d in diff.summary],
+        "differences": [{"kind": d.kind, "aSeq": d.a_seq, "bSeq": d.b_seq,
+                         "description": d.description} for d in diff.differences],
+    }
+
+
+async def run(args: argparse.Namespace, out: Output) -> int:
+    if args.limit < 0:
+        raise ValueError(f"--limit must be >= 0, got {args.limit}")
+    from l0core.diff import diff_timelines
+
+    left_store, left_id, right_store, right_id = resolve(args)
+    async with AsyncExitStack() as stack:
+        store_a = await stack.enter_async_context(open_store(left_store))
+        store_b = (store_a if right_store == left_store
+                   else await stack.enter_async_context(open_store(right_store)))
+        timeline_a = await load_timeline(store_a, left_id)
+        timeline_b = await load_timeline(store_b, right_id)
+    diff = diff_timelines(timeline_a, timeline_b, align=args.align)
+    left = {"store": describe_location(left_store), "streamId": left_id,
+            "events": len(timeline_a)}
+    right = {"store": describe_location(right_store), "streamId": right_id,
+             "events": len(timeline_b)}
+    status = 0 if diff.identical else 1
+    if out.json_mode:
+        out.json(to_json(diff, left, right))
+        return status
+    shown = diff.differences[: args.limit]
+    hidden = len(diff.differences) - len(shown)
+    if out.rich:
+        table = Table(title=Text(f"{left_id} ↔ {right_id}"), header_style="bold")
+        for col in ("", left_id, right_id):
+            table.add_column(col)
+        for d in diff.summary:
+            style = "bold yellow" if d.differs else "dim"
+            table.add_row(Text(str(d.name), style=style), safe_text(format_value(d.name, d.a)),
+                          safe_text(format_value(d.name, d.b), style if d.differs else ""))
+        out.show(table)
+        for d in shown:
+            a_seq = "-" if d.a_seq is None else d.a_seq
+            b_seq = "-" if d.b_seq is None else d.b_seq
+            where = f"a#{a_seq} b#{b_seq}"
+            out.show(Text.assemble((f"{where:<16} ", "dim"), (f"{d.kind:<12} ", "yellow"),
+                                   shorten(d.description, 120)))
+        if hidden:
+            out.show(Text(f"… {hidden} more difference(s) (--limit, or --json for all)",
+                          style="dim"))
+        out.show(Text("identical" if diff.identical
+                      else f"differ: {len(diff.differences)} difference(s)",
+                      style="bold green" if diff.identical else "bold red"))
+        return status
+    out.row(("left", left["store"], left_id, str(len(timeline_a))))
+    out.row(("right", right["store"], right_id, str(len(timeline_b))))
+    for d in diff.summary:
+        out.row(("delta", str(d.name), format_value(d.name, d.a), format_value(d.name, d.b),
+                 "differs" if d.differs else "same"))
+    for d in shown:
+        out.row(("difference", d.kind, "-" if d.a_seq is None else str(d.a_seq),
+                 "-" if d.b_seq is None else str(d.b_seq), shorten(d.description, 200)))
+    if hidden:
+        out.row(("more", str(hidden)))
+    out.row(("result", "identical" if diff.identical else "differ",
+             str(len(diff.differences))))
+    return status
