@@ -1,0 +1,435 @@
+"""The diff screen: two recorded streams side by side, cursors locked by the alignment.
+
+Each side has its scrubber, state panel and content. With the lock on (the
+default), moving one side moves the other to the aligned seq that
+:func:`l0core.diff.diff_timelines` computed; with it off, only the focused side
+moves. Content is compared token by token at the two cursors; state fields that
+differ are marked ``≠``; the summary bar shows the headline deltas; ``f``/``n``/``N``
+walk the differences the diff found.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from l0core import BaseEventStore, L0Error, create_event_store
+from l0core.fold import STATE_FIELDS, ReplayedState
+from l0core.timeline import Timeline
+from l0tui.commands.common import load_timeline
+from l0tui.text import clean
+from l0tui.widgets.diff_content import render_pair, token_view
+from l0tui.widgets.diff_side import DiffSide
+from l0tui.widgets.diff_summary import DiffSummary
+from l0tui.widgets.kinds import summary as event_summary
+
+if TYPE_CHECKING:
+    from l0core.diff import StreamDiff
+
+IGNORED_FIELDS = frozenset({"start_ts", "end_ts"})
+"""Two runs always differ in wall-clock time; the summary bar shows durations instead."""
+
+SIDES = ("a", "b")
+
+
+def differing_fields(a: ReplayedState, b: ReplayedState) -> frozenset[str]:
+    """State fields whose values differ between the two sides (timestamps excluded)."""
+    return frozenset(f for f in STATE_FIELDS
+                     if f not in IGNORED_FIELDS and getattr(a, f) != getattr(b, f))
+
+
+class Alignment:
+    """Counterparts of every seq on each side, from the diff's pairs.
+
+    A seq with no partner (an event only one side has) maps to the partner of the
+    nearest paired seq before it, so a locked cursor always has somewhere to go.
+    """
+
+    def __init__(self, diff: StreamDiff, len_a: int, len_b: int) -> None:
+        self.diff = diff
+        self.maps: dict[str, list[int]] = {"a": [0] * len_a, "b": [0] * len_b}
+        last = {"a": 0, "b": 0}
+        for a, b in diff.pairs:
+            if a is not None and b is not None:
+                last["a"], last["b"] = a, b
+            if a is not None and a < len_a:
+                self.maps["a"][a] = b if b is not None else last["b"]
+            if b is not None and b < len_b:
+                self.maps["b"][b] = a if a is not None else last["a"]
+        # Each difference as a position on each side (its own seq, or the aligned one).
+        self.positions: list[tuple[int, int]] = []
+        for d in diff.differences:
+            a_seq, b_seq = d.a_seq, d.b_seq
+            if a_seq is None and b_seq is None:
+                continue
+            if a_seq is None:
+                a_seq = self.other("b", b_seq) if b_seq is not None else 0
+            if b_seq is None:
+                b_seq = self.other("a", a_seq)
+            self.positions.append((min(a_seq, max(0, len_a - 1)), min(b_seq, max(0, len_b - 1))))
+        self.by_side = {
+            "a": sorted({p[0] for p in self.positions}),
+            "b": sorted({p[1] for p in self.positions}),
+        }
+
+    def other(self, side: str, seq: int) -> int:
+        """The seq on the other side aligned with ``seq`` on ``side``."""
+        try:
+            exact = self.diff.counterpart(side, seq)
+        except (IndexError, KeyError, ValueError):
+            exact = None
+        if exact is not None:
+            return exact
+        table = self.maps[side]
+        return table[seq] if 0 <= seq < len(table) else 0
+
+    def index_at(self, side: str, seq: int) -> int | None:
+        """Index in :attr:`positions` of a difference exactly at ``seq`` on ``side``."""
+        for i, pos in enumerate(self.positions):
+            if pos[0 if side == "a" else 1] == seq:
+                return i
+        return None
+
+    def next_after(self, side: str, seq: int) -> int | None:
+        seqs = self.by_side[side]
+        i = bisect_right(seqs, seq)
+        return seqs[i] if i < len(seqs) else None
+
+    def previous_before(self, side: str, seq: int) -> int | None:
+        seqs = self.by_side[side]
+        i = bisect_left(seqs, seq)
+        return seqs[i - 1] if i > 0 else None
+
+
+class DiffScreen(Screen[None]):
+    """Two streams side by side (left ``a``, right ``b``)."""
+
+    HELP = """\
+## Diff
+
+Two runs side by side. The lock keeps both cursors on aligned events; unlock it to
+step one side alone. Tokens that differ are highlighted (left red, right green),
+state fields that differ are marked **≠**, the top bar shows the headline deltas.
+
+- **j / k** (down / up): step; **J / K**: 10 steps; **g / G** (home / end): first / last
+- **tab**, **left / right**: choose the side the keys move
+- **l**: lock / unlock the cursors
+- **f**: first difference; **n / N**: next / previous difference
+- **[ / ]**: previous / next non-token event on the focused side
+- **q / escape**: back
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "step(1)", "Step", id="diff.step_forward"),
+        Binding("k,up", "step(-1)", "Back", show=False, id="diff.step_back"),
+        Binding("J", "step(10)", "+10", show=False, id="diff.step_forward_10"),
+        Binding("K", "step(-10)", "-10", show=False, id="diff.step_back_10"),
+        Binding("g,home", "edge(0)", "First", show=False, id="diff.first"),
+        Binding("G,end", "edge(1)", "Last", show=False, id="diff.last"),
+        Binding("tab", "switch_side", "Side", id="diff.switch_side"),
+        Binding("left", "side('a')", "Left", show=False, id="diff.left"),
+        Binding("right", "side('b')", "Right", show=False, id="diff.right"),
+        Binding("l", "toggle_lock", "Lock", id="diff.lock"),
+        Binding("f", "first_difference", "1st diff", id="diff.first_difference"),
+        Binding("n", "next_difference", "Next diff", id="diff.next_difference"),
+        Binding("N,p", "previous_difference", "Prev diff", id="diff.previous_difference"),
+        Binding("]", "landmark(1)", "Next event", show=False, id="diff.next_landmark"),
+        Binding("[", "landmark(-1)", "Prev event", show=False, id="diff.previous_landmark"),
+        Binding("q,escape", "back", "Back", id="diff.back"),
+    ]
+
+    DEFAULT_CSS = """
+    DiffScreen #diff-header {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    DiffScreen #diff-sides {
+        height: 1fr;
+    }
+    """
+
+    locked: reactive[bool] = reactive(True, init=False)
+    side: reactive[str] = reactive("a", init=False)
+
+    def __init__(
+        self,
+        left_store: BaseEventStore,
+        left_id: str,
+        right_store: BaseEventStore,
+        right_id: str,
+        *,
+        align: str = "content",
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.stores = {"a": left_store, "b": right_store}
+        self.ids = {"a": left_id, "b": right_id}
+        self.align = align
+        self.timelines: dict[str, Timeline] = {}
+        self.diff: StreamDiff | None = None
+        self.alignment: Alignment | None = None
+        self.cursors = {"a": 0, "b": 0}
+        self.difference_index: int | None = None
+        self.error: str | None = None
+        self.marked: frozenset[str] = frozenset()
+        self.differing_tokens = 0
+        self.header = Static("loading…", id="diff-header")
+        self.summary = DiffSummary("", id="diff-summary")
+        self.panes = {"a": DiffSide("a", id="diff-a"), "b": DiffSide("b", id="diff-b")}
+
+    # ── building ──
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield self.summary
+        with Horizontal(id="diff-sides"):
+            yield self.panes["a"]
+            yield self.panes["b"]
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.panes["a"].add_class("-active")
+        self.run_worker(self._load(), name="diff-load", exclusive=True, exit_on_error=False)
+
+    async def _load(self) -> None:
+        from l0core.diff import diff_timelines
+
+        try:
+            for side in SIDES:
+                self.timelines[side] = await load_timeline(self.stores[side], self.ids[side])
+            self.diff = diff_timelines(self.timelines["a"], self.timelines["b"], align=self.align)
+            self.alignment = Alignment(self.diff, len(self.timelines["a"]),
+                                       len(self.timelines["b"]))
+        except (L0Error, OSError, ValueError) as exc:
+            self.error = clean(str(exc), limit=300)
+            self.header.update(Text(f"cannot compare: {self.error}", style="bold red"))
+            self.notify(self.error, title="cannot compare", severity="error")
+            return
+        for side in SIDES:
+            self.panes[side].scrubber.set_timeline(self.timelines[side])
+        self.summary.show_deltas(self.diff.summary, identical=self.diff.identical)
+        self._show()
+
+    @property
+    def ready(self) -> bool:
+        return self.alignment is not None
+
+    # ── moving ──
+
+    def move(self, side: str, seq: int, *, follow: bool | None = None) -> None:
+        """Put ``side``'s cursor at ``seq`` (clamped); the other follows when locked."""
+        if self.alignment is None:
+            return
+        timeline = self.timelines[side]
+        seq = max(0, min(len(timeline) - 1, seq))
+        self.cursors[side] = seq
+        if self.locked if follow is None else follow:
+            other = "b" if side == "a" else "a"
+            self.cursors[other] = max(0, min(len(self.timelines[other]) - 1,
+                                             self.alignment.other(side, seq)))
+        self.difference_index = self.alignment.index_at(side, self.cursors[side])
+        self._show()
+
+    def action_step(self, delta: int) -> None:
+        self.move(self.side, self.cursors[self.side] + delta)
+
+    def action_edge(self, end: int) -> None:
+        if self.ready:
+            self.move(self.side, len(self.timelines[self.side]) - 1 if end else 0)
+
+    def action_switch_side(self) -> None:
+        self.side = "b" if self.side == "a" else "a"
+
+    def action_side(self, side: str) -> None:
+        self.side = side
+
+    def watch_side(self) -> None:
+        for side in SIDES:
+            self.panes[side].set_class(side == self.side, "-active")
+        self._show()
+
+    def action_toggle_lock(self) -> None:
+        self.locked = not self.locked
+
+    def watch_locked(self, locked: bool) -> None:
+        if locked and self.ready:
+            self.move(self.side, self.cursors[self.side])  # realign the other side
+        else:
+            self._show()
+
+    def action_first_difference(self) -> None:
+        self._go_to_difference(0)
+
+    def action_next_difference(self) -> None:
+        if self.alignment is None:
+            return
+        seq = self.alignment.next_after(self.side, self.cursors[self.side])
+        if seq is None:
+            self.notify("no difference after this point", timeout=2)
+            return
+        self._go_to_difference(self.alignment.index_at(self.side, seq))
+
+    def action_previous_difference(self) -> None:
+        if self.alignment is None:
+            return
+        seq = self.alignment.previous_before(self.side, self.cursors[self.side])
+        if seq is None:
+            self.notify("no difference before this point", timeout=2)
+            return
+        self._go_to_difference(self.alignment.index_at(self.side, seq))
+
+    def _go_to_difference(self, index: int | None) -> None:
+        if self.alignment is None or index is None:
+            return
+        if not self.alignment.positions:
+            self.notify("the two streams do not differ", timeout=2)
+            return
+        a_seq, b_seq = self.alignment.positions[index]
+        self.cursors["a"], self.cursors["b"] = a_seq, b_seq
+        self.difference_index = index
+        self._show()
+
+    def action_landmark(self, direction: int) -> None:
+        if not self.ready:
+            return
+        timeline = self.timelines[self.side]
+        seq = self.cursors[self.side]
+        found = (timeline.next_landmark(seq) if direction > 0
+                 else timeline.previous_landmark(seq))
+        if found is not None:
+            self.move(self.side, found)
+
+    def action_back(self) -> None:
+        stack = self.app.screen_stack
+        if len(stack) >= 2 and stack[-2].id != "_default":
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    def on_diff_side_seek(self, event: DiffSide.Seek) -> None:
+        self.side = event.side
+        self.move(event.side, event.seq)
+
+    # ── showing ──
+
+    def _show(self) -> None:
+        if self.alignment is None or self.diff is None:
+            return
+        states: dict[str, ReplayedState] = {}
+        for side in SIDES:
+            timeline, seq = self.timelines[side], self.cursors[side]
+            pane = self.panes[side]
+            pane.scrubber.cursor = seq
+            pane.state_panel.update_from(timeline, seq)
+            states[side] = pane.state_panel.state or timeline.state_at(seq)
+        self.marked = differing_fields(states["a"], states["b"])
+        views = {side: token_view(self.timelines[side], self.cursors[side]) for side in SIDES}
+        left, right, self.differing_tokens = render_pair(views["a"], views["b"])
+        self.panes["a"].content.show_text(left)
+        self.panes["b"].content.show_text(right)
+        for side in SIDES:
+            pane = self.panes[side]
+            pane.state_panel.marked = self.marked
+            pane.scrubber.note = self._note(side)
+            pane.set_title(self._title(side))
+        self.header.update(self._header())
+
+    def _note(self, side: str) -> str:
+        assert self.alignment is not None
+        seqs = self.alignment.by_side[side]
+        return f"≠ {len(seqs)} diff" + ("" if len(seqs) == 1 else "s") if seqs else "no diffs"
+
+    def _title(self, side: str) -> Text:
+        timeline, seq = self.timelines[side], self.cursors[side]
+        event = timeline.envelope(seq).event
+        active = side == self.side
+        out = Text()
+        out.append(" ◀ A " if side == "a" else " B ▶ ",
+                   style="bold reverse" if active else "bold dim")
+        out.append(" ")
+        out.append(clean(self.ids[side], limit=60), style="bold")
+        out.append(f"  #{seq}/{len(timeline) - 1}  ", style="dim")
+        out.append(event.type, style="bold")
+        out.append(" " + clean(event_summary(event, 60), limit=60))
+        return out
+
+    def _header(self) -> Text:
+        assert self.alignment is not None and self.diff is not None
+        out = Text()
+        out.append("◆ locked" if self.locked else "◇ unlocked",
+                   style="bold green" if self.locked else "bold yellow")
+        out.append(f"  align: {self.diff.align}  ", style="dim")
+        count = len(self.alignment.positions)
+        if count == 0:
+            out.append("no differences", style="bold green")
+        elif self.difference_index is not None:
+            d = self.diff.differences[self._difference_number(self.difference_index)]
+            out.append(f"difference {self.difference_index + 1}/{count}: ", style="bold yellow")
+            out.append(clean(f"{d.kind}: {d.description}", limit=120))
+        else:
+            out.append(f"{count} differences", style="bold yellow")
+            out.append("  (f first · n next · N previous)", style="dim")
+        if self.marked:
+            out.append("  ≠ " + ", ".join(sorted(self.marked)), style="yellow")
+        return out
+
+    def _difference_number(self, position_index: int) -> int:
+        """Index into ``diff.differences`` of the ``position_index``-th located difference."""
+        assert self.diff is not None
+        located = [i for i, d in enumerate(self.diff.differences)
+                   if d.a_seq is not None or d.b_seq is not None]
+        return located[position_index] if position_index < len(located) else 0
+
+    # ── for tests and the debugger ──
+
+    def state_of(self, side: str) -> dict[str, Any]:
+        """What a side shows: its cursor, stream id and marked fields."""
+        return {"seq": self.cursors[side], "stream": self.ids[side], "marked": self.marked}
+
+
+class DiffApp(App[int]):
+    """A minimal host for :class:`DiffScreen` alone (tests, and ``l0tui diff`` without the app)."""
+
+    TITLE = "l0tui diff"
+
+    def __init__(self, left: tuple[BaseEventStore, str], right: tuple[BaseEventStore, str],
+                 *, align: str = "content") -> None:
+        super().__init__()
+        self.left = left
+        self.right = right
+        self.align = align
+
+    def on_mount(self) -> None:
+        self.push_screen(DiffScreen(self.left[0], self.left[1], self.right[0], self.right[1],
+                                    align=self.align))
+
+
+def run_diff_app(left_location: str, left_id: str, right_location: str, right_id: str,
+                 *, align: str = "content") -> int:
+    """Open both stores read-only and run :class:`DiffApp`; the exit status."""
+    import asyncio
+
+    async def main() -> int:
+        store_a = await create_event_store(left_location, read_only=True)
+        store_b = (store_a if right_location == left_location
+                   else await create_event_store(right_location, read_only=True))
+        try:
+            app = DiffApp((store_a, left_id), (store_b, right_id), align=align)
+            await app.run_async()
+            return app.return_code or 0
+        finally:
+            await store_a.close()
+            if store_b is not store_a:
+                await store_b.close()
+
+    return asyncio.run(main())

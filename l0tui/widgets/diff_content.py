@@ -1,0 +1,106 @@
+"""Token-level content difference for the diff screen.
+
+Each side shows the attempt at its cursor as the tokens it produced (after the
+checkpoint it resumed from, if any); the two token lists are aligned with
+:class:`difflib.SequenceMatcher` and the tokens that have no equal counterpart are
+highlighted (left: removed/changed, right: added/changed). Earlier attempts are
+listed above, dimmed, so a retry on one side is visible at a glance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from rich.text import Text
+
+from l0core.events import RecordedEventType, TokenEvent
+from l0core.timeline import Attempt, Timeline
+from l0tui.text import clean, clean_tail
+from l0tui.widgets.content_view import attempt_header
+
+MAX_SCAN = 4000
+"""Events of the cursor's attempt scanned for tokens (its tail, for huge attempts)."""
+EARLIER_SHOWN = 3
+"""Earlier attempts listed above the current one."""
+EARLIER_CHARS = 160
+
+LEFT_STYLE = "bold black on rgb(255,135,135) underline"
+RIGHT_STYLE = "bold black on rgb(135,215,135) underline"
+
+
+@dataclass(slots=True)
+class TokenView:
+    """What one side shows: its attempt, the resumed text, and the token values."""
+
+    attempt: Attempt
+    earlier: list[Attempt]
+    resumed: str
+    tokens: list[str]
+    truncated: bool
+    seq: int
+
+
+def token_view(timeline: Timeline, seq: int) -> TokenView:
+    """The tokens of the attempt at ``seq`` up to ``seq`` (or the COMPLETE text)."""
+    attempt = timeline.attempt_at(seq)
+    earlier = [a for a in timeline.attempts() if a.number < attempt.number]
+    lo = max(attempt.start_seq, seq + 1 - MAX_SCAN)
+    tokens = [env.event.value for env in timeline.events(lo, seq + 1)
+              if isinstance(env.event, TokenEvent)]
+    reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
+    resumed = attempt.resumed_from if reset is not None and reset >= attempt.start_seq else ""
+    truncated = lo > attempt.start_seq
+    if not truncated and timeline.kind(seq) == RecordedEventType.COMPLETE:
+        content = timeline.content_at(seq)
+        if content != resumed + "".join(tokens):  # COMPLETE replaced the text: show it whole
+            tokens, resumed = [content], ""
+    return TokenView(attempt, earlier, resumed, tokens, truncated, seq)
+
+
+def differing_tokens(left: list[str], right: list[str]) -> tuple[set[int], set[int]]:
+    """Indexes of the tokens of each side that the other side does not have in place."""
+    matcher = SequenceMatcher(None, left, right, autojunk=False)
+    only_left: set[int] = set()
+    only_right: set[int] = set()
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        only_left.update(range(i1, i2))
+        only_right.update(range(j1, j2))
+    return only_left, only_right
+
+
+def render_side(view: TokenView, differing: set[int], style: str) -> Text:
+    """The content text of one side with ``differing`` token indexes highlighted."""
+    out = Text()
+    hidden = view.earlier[:-EARLIER_SHOWN]
+    if hidden:
+        out.append(f"({len(hidden)} earlier attempts not shown)\n", style="dim italic")
+    for attempt in view.earlier[-EARLIER_SHOWN:]:
+        out.append_text(attempt_header(attempt, current=False))
+        body, dropped = clean_tail(attempt.resumed_from + attempt.content, EARLIER_CHARS)
+        if dropped:
+            out.append("… ", style="dim")
+        out.append(body or "(no tokens)", style="dim strike")
+        out.append("\n")
+    out.append_text(attempt_header(view.attempt, current=True, at_seq=view.seq))
+    if view.truncated:
+        out.append("… earlier tokens of this attempt not shown\n", style="dim italic")
+    if view.resumed:
+        body, dropped = clean_tail(view.resumed, EARLIER_CHARS)
+        out.append("resumed: ", style="italic dim")
+        out.append(("… " if dropped else "") + body, style="dim underline")
+    for i, value in enumerate(view.tokens):
+        text = clean(value, limit=2000, multiline=True)
+        out.append(text, style=style if i in differing else "")
+    if not view.tokens and not view.resumed:
+        out.append("(no tokens yet)", style="dim italic")
+    return out
+
+
+def render_pair(left: TokenView, right: TokenView) -> tuple[Text, Text, int]:
+    """Both sides' content texts, and how many tokens differ in total."""
+    only_left, only_right = differing_tokens(left.tokens, right.tokens)
+    return (render_side(left, only_left, LEFT_STYLE), render_side(right, only_right, RIGHT_STYLE),
+            len(only_left) + len(only_right))
