@@ -1,0 +1,168 @@
+"""Pilot tests of the diff screen: lock/unlock, stepping either side, differences, highlights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+pytest.importorskip("l0core.diff", reason="l0core.diff (the stream diff) is not there yet")
+
+from l0core import InMemoryEventStore
+from l0tui.screens.diff import DiffApp, DiffScreen
+from l0tui.widgets.diff_content import LEFT_STYLE, RIGHT_STYLE
+from tests.cli.streams import bad_run, fill, good_run
+
+SNAPSHOT_SIZE = (140, 40)
+
+
+async def make_pair() -> InMemoryEventStore:
+    store = InMemoryEventStore()
+    await fill(store, ("good_run", "bad_run"))
+    return store
+
+
+async def ready(pilot: Pilot[object]) -> DiffScreen:
+    for _ in range(100):
+        await pilot.pause()
+        screen = pilot.app.screen
+        if isinstance(screen, DiffScreen) and (screen.ready or screen.error):
+            break
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, DiffScreen)
+    return screen
+
+
+def app_for(store: InMemoryEventStore, a: str = "good_run", b: str = "bad_run") -> DiffApp:
+    return DiffApp((store, a), (store, b))
+
+
+async def test_locked_stepping_moves_both_sides_by_the_alignment() -> None:
+    store = await make_pair()
+    async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        assert screen.locked and screen.side == "a"
+        assert screen.cursors == {"a": 0, "b": 0}
+        assert screen.alignment is not None
+        await pilot.press("j", "j", "j")
+        assert screen.cursors["a"] == 3
+        assert screen.cursors["b"] == screen.alignment.other("a", 3)
+        # The two sides' START and first tokens are the same events: aligned one to one.
+        assert screen.cursors["b"] == 3
+        await pilot.press("G")
+        assert screen.cursors["a"] == len(good_run()) - 1
+        assert screen.cursors["b"] == screen.alignment.other("a", len(good_run()) - 1)
+        await pilot.press("g")
+        assert screen.cursors == {"a": 0, "b": 0}
+
+
+async def test_unlocked_each_side_steps_alone_and_relocking_realigns() -> None:
+    store = await make_pair()
+    async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("l")
+        assert not screen.locked
+        await pilot.press("j", "j")
+        assert screen.cursors == {"a": 2, "b": 0}
+        await pilot.press("tab")
+        assert screen.side == "b"
+        assert screen.panes["b"].has_class("-active") and not screen.panes["a"].has_class(
+            "-active")
+        await pilot.press("J")
+        assert screen.cursors == {"a": 2, "b": 10}
+        await pilot.press("left", "k")
+        assert screen.cursors == {"a": 1, "b": 10}
+        await pilot.press("l")
+        assert screen.locked
+        assert screen.cursors["b"] == screen.alignment.other("a", 1)  # type: ignore[union-attr]
+        assert "unlocked" not in str(screen.header.render())
+
+
+async def test_first_next_previous_difference() -> None:
+    store = await make_pair()
+    async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        alignment = screen.alignment
+        assert alignment is not None and alignment.positions
+        await pilot.press("f")
+        assert (screen.cursors["a"], screen.cursors["b"]) == alignment.positions[0]
+        assert screen.difference_index == 0
+        assert "difference 1/" in str(screen.header.render())
+        if len(alignment.by_side["a"]) > 1:
+            await pilot.press("n")
+            second = alignment.by_side["a"][1]
+            assert screen.cursors["a"] == second
+            await pilot.press("N")
+            assert screen.cursors["a"] == alignment.by_side["a"][0]
+        await pilot.press("G", "n")  # nothing after the end: stays put
+        assert screen.cursors["a"] == len(good_run()) - 1
+        await pilot.press("N")
+        assert screen.cursors["a"] == alignment.by_side["a"][-1]
+
+
+async def test_differing_fields_and_tokens_are_highlighted() -> None:
+    store = await make_pair()
+    async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("l", "G", "tab", "G")
+        assert screen.cursors == {"a": len(good_run()) - 1, "b": len(bad_run()) - 1}
+        # good: no retry, no violation, "Paris."; bad: a retry after a violation, "Paris!"
+        assert {"retry_attempts", "violations", "content", "checkpoint"} <= screen.marked
+        assert "token_count" not in screen.marked and "completed" not in screen.marked
+        for side in ("a", "b"):
+            assert screen.panes[side].state_panel.marked == screen.marked
+        left = screen.panes["a"].content._text
+        right = screen.panes["b"].content._text
+        lit_left = [left.plain[s.start:s.end] for s in left.spans if s.style == LEFT_STYLE]
+        lit_right = [right.plain[s.start:s.end] for s in right.spans if s.style == RIGHT_STYLE]
+        assert lit_left == ["."] and lit_right == ["!"]
+        assert "retried: guardrail: fact-check" in right.plain  # the earlier attempt, listed
+        summary = str(screen.summary.render())
+        assert "retries" in summary and "0 → 1" in summary
+
+
+async def test_missing_stream_is_a_message_not_a_crash() -> None:
+    store = await make_pair()
+    async with app_for(store, "good_run", "nope").run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        assert screen.error is not None and "nope" in screen.error
+        await pilot.press("j", "f", "n")  # keys do nothing harmful
+        assert not screen.ready
+
+
+async def test_q_leaves_the_standalone_diff() -> None:
+    store = await make_pair()
+    app = app_for(store)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+def test_snapshot_at_the_first_difference(snap_compare: object, tmp_path: Path) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    import asyncio
+
+    store = asyncio.run(make_pair())
+    assert snap_compare(app_for(store), terminal_size=SNAPSHOT_SIZE,  # type: ignore[operator]
+                        run_before=run_before)
+
+
+def test_snapshot_unlocked_at_the_ends(snap_compare: object) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot)
+        await pilot.press("l", "G", "tab", "G")
+        await pilot.pause()
+
+    import asyncio
+
+    store = asyncio.run(make_pair())
+    assert snap_compare(app_for(store), terminal_size=SNAPSHOT_SIZE,  # type: ignore[operator]
+                        run_before=run_before)
