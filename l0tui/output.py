@@ -36,6 +36,9 @@ from l0core import (
 # C0 controls except tab and newline, DEL, and the C1 controls (U+009B is a one-byte CSI).
 _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Bidirectional marks, overrides and isolates: shown as ``<U+202E>`` so RTL text
+cannot reorder what surrounds it (RTL letters themselves are kept)."""
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 
@@ -52,7 +55,8 @@ def sanitize(text: str, *, keep_newlines: bool = False) -> str:
     otherwise they become ``\\n`` and ``\\t`` so the result is one line.
     """
     pattern = _CONTROL_KEEP_LINES if keep_newlines else _CONTROL_ALL
-    return pattern.sub(_visible, text)
+    text = pattern.sub(_visible, text)
+    return _BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 def shorten(text: str, limit: int = 80) -> str:
