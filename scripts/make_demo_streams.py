@@ -2,7 +2,7 @@
 """Write the demo streams: a file store of realistic recorded LLM runs.
 
     python scripts/make_demo_streams.py              # rewrite the committed scenarios
-    python scripts/make_demo_streams.py --long       # add 10-long-stream (120k+ events) if missing
+    python scripts/make_demo_streams.py --long       # add 09-long-stream (120k+ events) if missing
     python scripts/make_demo_streams.py --out DIR    # write somewhere else
 
 Deterministic: every timestamp counts from a fixed epoch and every gap comes from a
@@ -32,7 +32,7 @@ from l0core import BaseEventStore, SerializedError, create_event_store  # noqa: 
 from l0core.record import RecordingSession  # noqa: E402
 
 DEFAULT_OUT = ROOT / "demo_streams"
-LONG_STREAM_ID = "10-long-stream"
+LONG_STREAM_ID = "09-long-stream"
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """The demo morning: every stream starts some minutes after this instant."""
 
@@ -476,7 +476,7 @@ def hostile_tokens(rng: random.Random) -> list[str]:
 
 
 async def hostile_content(store: BaseEventStore) -> None:
-    run = Run(store, "09-hostile-content", 55)
+    run = Run(store, "08-hostile-content", 55)
     run.start({
         "prompt": "[bold red]Echo these back literally[/bold red] \x1b[31m<- an escape\x1b[0m",
         "model": "render-harness",
