@@ -34,7 +34,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
@@ -114,7 +114,7 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
         raise StoreConfigError(f"malformed PostgreSQL URL {mask_url(url)!r}: {exc}") from None
     ours = {k: v for k, v in query if k in _OPTION_KEYS}
     rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
-    return urlunsplit(parts._replace(query=urlencode(rest))), ours
+    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
 
 
 class PostgresEventStore(BaseEventStoreWithSnapshots):
@@ -370,6 +370,10 @@ $fn$;
                 self._conninfo, autocommit=True,
                 connect_timeout=max(1, round(self._pool_timeout)),
             )
+        except psycopg.ProgrammingError as exc:  # the URL itself is wrong
+            raise StoreConfigError(
+                f"bad PostgreSQL URL {self.describe()}: {_one_line(str(exc))}"
+            ) from None
         except psycopg.Error as exc:
             raise StoreConnectionError(
                 f"cannot connect to PostgreSQL at {self.describe()}: {_one_line(str(exc))}"

@@ -22,7 +22,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio
 import redis.exceptions
@@ -176,7 +176,7 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
         raise StoreConfigError(f"malformed Redis URL {mask_url(url)!r}: {exc}") from None
     ours = {k: v for k, v in query if k in _OPTION_KEYS}
     rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
-    return urlunsplit(parts._replace(query=urlencode(rest))), ours
+    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
 
 
 class RedisEventStore(BaseEventStoreWithSnapshots):
@@ -256,6 +256,9 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             raise StoreConnectionError(
                 f"cannot connect to Redis at {self.describe()}: {exc}"
             ) from None
+        except TypeError as exc:  # an unknown URL query parameter reaches the connection
+            await client.aclose()
+            raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
         self._client = client
         self._scripts = {
             "append": client.register_script(_APPEND_LUA),
