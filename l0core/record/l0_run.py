@@ -144,7 +144,7 @@ class L0RunRecorder:
 
         rec = L0RunRecorder(store, "chat-7", run_kwargs=kwargs, model="gpt-4o")
         rec.start()
-        result = await l0.run(**{**kwargs, **rec.callbacks(kwargs)})
+        result = await l0.run(**rec.run_kwargs(kwargs))
         rec.attach(result)                  # exact token indexes from the run's state
         async for event in result: ...
         await rec.close()                   # or await rec.close(exc) if it raised
@@ -219,6 +219,13 @@ class L0RunRecorder:
         out["callbacks"] = merged
         out["on_event"] = _chain(self._on_observability, kwargs.get("on_event"))
         return out
+
+    def run_kwargs(self, run_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``run_kwargs`` with the recorder's hooks chained in: pass it to ``l0.run``."""
+        merged = {**(run_kwargs or {}), **self.callbacks(run_kwargs)}
+        # a hook folded into ``callbacks=`` is dropped as a keyword (``on_token`` is
+        # not even a keyword of ``l0.run``)
+        return {k: v for k, v in merged.items() if not (v is None and k.startswith("on_"))}
 
     def _on_token(self, text: str) -> None:
         s = self.session
@@ -463,7 +470,7 @@ async def record_l0_run(
     )
     recorder.start()
     try:
-        run = await l0.run(**{**run_kwargs, **recorder.callbacks(run_kwargs)})
+        run = await l0.run(**recorder.run_kwargs(run_kwargs))
     except BaseException as exc:
         await recorder.close(exc)
         raise

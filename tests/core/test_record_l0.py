@@ -236,7 +236,7 @@ async def test_recorder_callbacks_with_a_direct_l0_run_call() -> None:
     kwargs: dict[str, Any] = {"stream": scripted([tokens(ANSWER)])}
     rec = L0RunRecorder(store, "l0-manual", run_kwargs=kwargs, model="offline-model")
     rec.start()
-    result = await l0.run(**{**kwargs, **rec.callbacks(kwargs)})
+    result = await l0.run(**rec.run_kwargs(kwargs))
     rec.attach(result)
     async for _ in result:
         pass
@@ -245,6 +245,24 @@ async def test_recorder_callbacks_with_a_direct_l0_run_call() -> None:
     assert isinstance(events[-1], CompleteEvent)
     assert events[-1].content == result.state.content
     assert sum(isinstance(e, TokenEvent) for e in events) == len(ANSWER)
+
+
+async def test_user_hooks_given_as_keywords_are_chained() -> None:
+    user_tokens: list[str] = []
+    errors: list[Exception] = []
+    store = InMemoryEventStore()
+    boom = ConnectionError("Connection reset by peer")
+    run = await record_l0_run(
+        store, "l0-kw",
+        stream=scripted([tokens(ANSWER, fail_after=3, error=boom), tokens(ANSWER)]),
+        retry=Retry(**FAST_RETRY), on_token=user_tokens.append,
+        on_error=lambda e, will_retry, will_fallback: errors.append(e),
+    )
+    await run.read()
+    assert errors == [boom]
+    assert "".join(user_tokens) == "".join(ANSWER[:3]) + run.state.content
+    recorded = [e.event for e in await store.get_events("l0-kw")]
+    assert "".join(e.value for e in recorded if isinstance(e, TokenEvent)) == "".join(user_tokens)
 
 
 async def test_abandoned_run_is_recorded_as_abort() -> None:
