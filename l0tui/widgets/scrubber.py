@@ -1,0 +1,202 @@
+"""The scrubber: a seek bar that is also a minimap of the stream's event kinds.
+
+Each cell of the top row stands for a range of seqs and shows the most important
+event kind in it (its letter and colour, so it reads without colour too). The cell
+under the cursor is drawn reversed, and the row below marks it with ``▲`` and shows
+``seq/total``. Click or drag anywhere on it to seek.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from l0core.events import RecordedEventType
+from l0core.timeline import Timeline
+from l0tui.widgets.kinds import COLOURS, LETTERS
+
+
+class Scrubber(Widget):
+    """Minimap + cursor for one stream.
+
+    Public API:
+
+    - :meth:`set_timeline` gives it the stream; :meth:`timeline_grew` after loading more;
+    - ``cursor`` (reactive) is the seq shown; ``note`` (reactive) is extra text after
+      ``seq/total`` (e.g. loading progress);
+    - posts :class:`Scrubber.Seek` when clicked or dragged.
+    """
+
+    HELP = """\
+## Scrubber
+
+The whole stream at a glance: each cell shows the most important event in its range
+(R retry, G guardrail, E error, F fallback, C continuation, D drift, K checkpoint,
+S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
+
+- click or drag to seek
+- **[ / ]**: previous / next non-token event
+"""
+
+    DEFAULT_CSS = """
+    Scrubber {
+        height: 2;
+    }
+    Scrubber > .scrubber--cursor {
+        text-style: reverse bold;
+    }
+    Scrubber > .scrubber--label {
+        text-style: bold;
+        color: $text;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"scrubber--cursor", "scrubber--label"}
+
+    cursor: reactive[int] = reactive(0, init=False)
+    note: reactive[str] = reactive("", init=False)
+
+    class Seek(Message):
+        """The user clicked or dragged the scrubber to ``seq``."""
+
+        def __init__(self, seq: int) -> None:
+            super().__init__()
+            self.seq = seq
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._timeline: Timeline | None = None
+        self._cells: list[RecordedEventType | None] = []
+        self._cache_key: tuple[int, int] = (-1, -1)
+        self._dragging = False
+
+    # ── public API ──
+
+    def set_timeline(self, timeline: Timeline) -> None:
+        self._timeline = timeline
+        self.timeline_grew()
+
+    def timeline_grew(self) -> None:
+        self._cache_key = (-1, -1)
+        self.refresh()
+
+    @property
+    def total(self) -> int:
+        return len(self._timeline) if self._timeline is not None else 0
+
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def watch_note(self) -> None:
+        self.refresh()
+
+    # ── geometry ──
+
+    def _cell_of(self, seq: int, width: int) -> int:
+        """The minimap cell holding ``seq`` (cell i covers [i*n//w, (i+1)*n//w))."""
+        total = self.total
+        if total <= 0 or width <= 0:
+            return 0
+        seq = max(0, min(total - 1, seq))
+        return max(0, min(width - 1, ((seq + 1) * width - 1) // total))
+
+    def seq_at(self, x: int) -> int:
+        """The seq a click at column ``x`` seeks to (ends map to the first/last seq)."""
+        width = self.size.width
+        total = self.total
+        if total <= 0 or width <= 0:
+            return 0
+        if x <= 0:
+            return 0
+        if x >= width - 1:
+            return total - 1
+        start = x * total // width
+        stop = (x + 1) * total // width
+        return min(total - 1, (start + stop - 1) // 2 if stop > start else start)
+
+    # ── mouse ──
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self.total:
+            self._dragging = True
+            self.capture_mouse()
+            self.post_message(self.Seek(self.seq_at(event.x)))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            self.post_message(self.Seek(self.seq_at(event.x)))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+
+    # ── rendering ──
+
+    def _minimap(self, width: int) -> list[RecordedEventType | None]:
+        key = (width, self.total)
+        if key != self._cache_key and self._timeline is not None:
+            total = self.total
+            self._cells = list(self._timeline.minimap(width)) if total else []
+            self._cache_key = key
+        return self._cells
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if width <= 0:
+            return Strip.blank(0)
+        if y == 0:
+            return self._render_map(width, base)
+        if y == 1:
+            return self._render_label(width, base)
+        return Strip.blank(width, base)
+
+    def _render_map(self, width: int, base: Style) -> Strip:
+        cells = self._minimap(width)
+        cursor_cell = self._cell_of(self.cursor, width) if self.total else -1
+        cursor_style = self.get_component_rich_style("scrubber--cursor")
+        segments: list[Segment] = []
+        for x in range(width):
+            kind = cells[x] if x < len(cells) else None
+            if kind is None:
+                text, style = "─" if x < self._cell_of(self.total - 1, width) else " ", \
+                    base + Style(dim=True)
+            else:
+                text, style = LETTERS[kind], base + Style.parse(COLOURS[kind])
+            if x == cursor_cell:
+                style = style + cursor_style
+            segments.append(Segment(text, style))
+        return Strip(segments, width)
+
+    def _render_label(self, width: int, base: Style) -> Strip:
+        total = self.total
+        label_style = base + self.get_component_rich_style("scrubber--label")
+        if total == 0:
+            text = " no events loaded" + (f"  {self.note}" if self.note else "")
+            return Strip([Segment(text, label_style)]).crop_extend(0, width, base)
+        cell = self._cell_of(self.cursor, width)
+        label = f" {self.cursor}/{total - 1}" + (f"  {self.note}" if self.note else "") + " "
+        line = [" "] * width
+        line[cell] = "▲"
+        # the label goes on whichever side of the marker has room
+        if cell + 2 + len(label) <= width:
+            start = cell + 1
+        elif cell - len(label) >= 0:
+            start = cell - len(label)
+        else:
+            start = max(0, width - len(label))
+        segments = [Segment("".join(line[:start]), base),
+                    Segment(label[: max(0, width - start)], label_style)]
+        rest = start + len(label)
+        if rest < width:
+            segments.append(Segment("".join(line[rest:]), base))
+        return Strip(segments).crop_extend(0, width, base)

@@ -1,0 +1,230 @@
+"""The state panel: every ``ReplayedState`` field at the cursor, and who changed it.
+
+Fields the current event changed are marked ``●`` and highlighted; each field shows
+the seq where it last changed (``#N``), and the selected field (``›``) can be jumped to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.events import Click
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from l0core.fold import STATE_FIELDS, ReplayedState
+from l0core.timeline import Timeline
+from l0tui.text import clean
+
+
+def format_ts(ts: float) -> str:
+    """A Unix-ms timestamp as UTC ``2026-01-02 03:04:05.678`` (``—`` for 0)."""
+    if not ts:
+        return "—"
+    try:
+        dt = datetime.fromtimestamp(ts / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return f"{ts:.0f}"
+    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+
+
+def describe_value(state: ReplayedState, field: str, width: int = 60) -> str:
+    """A short, cleaned rendering of one field's value."""
+    value = getattr(state, field)
+    if field in ("content", "checkpoint"):
+        text = str(value)
+        if not text:
+            return '""'
+        tail = text[-max(8, width - 16):]
+        prefix = "…" if len(tail) < len(text) else ""
+        return f"{len(text):,} chars  {prefix}{clean(tail, limit=None)!s}"
+    if field == "violations":
+        if not value:
+            return "none"
+        last = value[-1]
+        rule = last.get("rule", "?") if isinstance(last, dict) else "?"
+        return clean(f"{len(value)} (last: {rule})", limit=width)
+    if field == "error":
+        if value is None:
+            return "none"
+        return clean(f"{value.name}: {value.message}", limit=width)
+    if field in ("start_ts", "end_ts"):
+        return format_ts(float(value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return clean(str(value), limit=width)
+
+
+class StatePanel(Widget, can_focus=True):
+    """The replayed state at one seq.
+
+    Public API:
+
+    - :meth:`update_from` (timeline, seq): compute and show everything for ``seq``;
+    - :meth:`show` (state, changed, last_changed, seq): show precomputed values;
+    - ``marked`` (reactive frozenset of field names): extra fields to flag with ``≠``
+      (the diff screen marks the fields that differ from the other side);
+    - ``selected`` (reactive field name) and :attr:`selected_last_changed`;
+    - posts :class:`StatePanel.JumpTo` when enter is pressed on a field or it is clicked
+      twice.
+    """
+
+    HELP = """\
+## State panel
+
+The state rebuilt at the cursor: every field of `ReplayedState`. A field the current
+event changed is marked **●** and highlighted. The right column is the seq where the
+field last changed.
+
+- **up / down** (when focused) or click: select a field (marked ›)
+- **enter** or **c**: jump to where the selected field last changed
+- **C**: jump to where it changes next
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "select(-1)", "Field up", show=False, id="state_panel.up"),
+        Binding("down", "select(1)", "Field down", show=False, id="state_panel.down"),
+        Binding("enter", "jump", "Jump to change", id="state_panel.jump"),
+    ]
+
+    DEFAULT_CSS = """
+    StatePanel {
+        height: 13;
+        padding: 0 1;
+    }
+    """
+
+    selected: reactive[str] = reactive("content", init=False)
+    marked: reactive[frozenset[str]] = reactive(frozenset(), init=False)
+
+    class JumpTo(Message):
+        """Move the cursor to ``seq`` (where ``field`` changed)."""
+
+        def __init__(self, field: str, seq: int) -> None:
+            super().__init__()
+            self.field = field
+            self.seq = seq
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._state: ReplayedState | None = None
+        self._changed: frozenset[str] = frozenset()
+        self._last: dict[str, int | None] = {}
+        self._seq = -1
+
+    # ── public API ──
+
+    def update_from(self, timeline: Timeline, seq: int) -> None:
+        """Show the state of ``timeline`` at ``seq``."""
+        if seq < 0 or len(timeline) == 0:
+            self.show(ReplayedState(), frozenset(), {}, -1)
+            return
+        state = timeline.state_at(seq)
+        last = {f: timeline.field_last_changed(f, seq) for f in STATE_FIELDS}
+        self.show(state, timeline.changed_fields(seq), last, seq)
+
+    def show(self, state: ReplayedState, changed: frozenset[str],
+             last_changed: Mapping[str, int | None], seq: int) -> None:
+        self._state = state
+        self._changed = changed
+        self._last = dict(last_changed)
+        self._seq = seq
+        self.refresh()
+
+    @property
+    def state(self) -> ReplayedState | None:
+        return self._state
+
+    @property
+    def changed(self) -> frozenset[str]:
+        return self._changed
+
+    @property
+    def selected_last_changed(self) -> int | None:
+        return self._last.get(self.selected)
+
+    def last_changed(self, field: str) -> int | None:
+        return self._last.get(field)
+
+    # ── input ──
+
+    def watch_selected(self) -> None:
+        self.refresh()
+
+    def watch_marked(self) -> None:
+        self.refresh()
+
+    def action_select(self, step: int) -> None:
+        i = STATE_FIELDS.index(self.selected)
+        self.selected = STATE_FIELDS[(i + step) % len(STATE_FIELDS)]
+
+    def action_jump(self) -> None:
+        seq = self.selected_last_changed
+        if seq is not None:
+            self.post_message(self.JumpTo(self.selected, seq))
+
+    def on_click(self, event: Click) -> None:
+        row = event.y - 1  # the table header takes the first row
+        if 0 <= row < len(STATE_FIELDS):
+            field = STATE_FIELDS[row]
+            if field == self.selected and event.chain >= 2:
+                self.action_jump()
+            self.selected = field
+
+    # ── rendering (Line API: one row per field, no Rich table) ──
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if width <= 0:
+            return Strip.blank(0)
+        name_w = max(len(f) for f in STATE_FIELDS) + 1
+        where_w = 11
+        value_w = max(4, width - 2 - name_w - where_w)
+        if y == 0:
+            head = Style(bold=True, dim=True)
+            segs = [Segment("  ", base), Segment("field".ljust(name_w), base + head),
+                    Segment("value"[:value_w].ljust(value_w), base + head),
+                    Segment("changed at".rjust(where_w), base + head)]
+            return Strip(segs).crop_extend(0, width, base)
+        row = y - 1
+        if row >= len(STATE_FIELDS):
+            return Strip.blank(width, base)
+        field = STATE_FIELDS[row]
+        state = self._state or _EMPTY
+        changed = field in self._changed
+        marked = field in self.marked
+        marker = "●" if changed else ("≠" if marked else " ")
+        sel = "›" if field == self.selected else " "
+        name_style = _CHANGED if changed else (_MARKED if marked else _PLAIN)
+        value = describe_value(state, field, value_w)
+        value_text = Text(value, no_wrap=True, overflow="ellipsis")
+        value_text.truncate(value_w, overflow="ellipsis", pad=True)
+        last = self._last.get(field)
+        where = "—" if last is None else f"#{last}"
+        segs = [
+            Segment(sel + marker, base + _BOLD),
+            Segment(field.ljust(name_w - 1), base + name_style),
+            Segment(" ", base),
+            *(Segment(seg.text, base + (_BOLD if changed else _PLAIN) + (seg.style or _PLAIN))
+              for seg in value_text.render(self.app.console)),
+            Segment(where.rjust(where_w), base + (_DIM if last is None else _PLAIN)),
+        ]
+        return Strip(segs).crop_extend(0, width, base)
+
+
+_EMPTY = ReplayedState()
+_PLAIN = Style()
+_BOLD = Style(bold=True)
+_DIM = Style(dim=True)
+_CHANGED = Style(bold=True, reverse=True)
+_MARKED = Style(bold=True, color="yellow")
