@@ -39,7 +39,7 @@ async def open_redis(url: str, prefix: str, **kw: Any) -> Any:
 
 
 class TestRedisStore(StoreConformance):
-    ttl_ms: ClassVar[int] = 400
+    ttl_ms: ClassVar[int] = 800
 
     @pytest.fixture(autouse=True)
     def _prefix(self, redis_prefix: tuple[str, str]) -> None:
