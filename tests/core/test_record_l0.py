@@ -30,7 +30,10 @@ from l0.drift import DriftResult  # noqa: E402
 from l0.guardrails import GuardrailRule, GuardrailViolation  # noqa: E402
 from l0.runtime import LifecycleCallbacks  # noqa: E402
 
-FAST_RETRY = dict(attempts=3, max_retries=5, base_delay=0.001, max_delay=0.002)
+
+def fast_retry(attempts: int = 3, max_retries: int = 5) -> Retry:
+    """Real retry logic with millisecond backoff, so the tests do not wait."""
+    return Retry(attempts=attempts, max_retries=max_retries, base_delay=0.001, max_delay=0.002)
 
 ANSWER_TEXT = ("Retry idempotent requests with exponential backoff and jitter , and cap the "
                "total wait so a dead upstream fails fast .")
@@ -84,7 +87,7 @@ async def test_recorded_run_replays_to_the_live_result() -> None:
         metadata={"suite": "test"},
         stream=factory,
         guardrails=[GuardrailRule(name="no-internal-hosts", check=no_internal_hosts)],
-        retry=Retry(**FAST_RETRY),
+        retry=fast_retry(),
         on_violation=live_violations.append,
         on_event=lambda ev: observed.append(ev.type.value),
     )
@@ -133,7 +136,7 @@ async def test_continuation_from_checkpoint() -> None:
         tokens(ANSWER[9:]),  # a provider that resumes where it was cut off
     ])
     store = InMemoryEventStore()
-    run = await record_l0_run(store, "l0-cont", stream=factory, retry=Retry(**FAST_RETRY),
+    run = await record_l0_run(store, "l0-cont", stream=factory, retry=fast_retry(),
                               continue_from_last_good_token=ContinuationConfig(
                                   checkpoint_interval=4))
     text = await run.read()
@@ -159,8 +162,7 @@ async def test_fallback_after_two_failures() -> None:
     backup = scripted([tokens(ANSWER)])
     store = InMemoryEventStore()
     run = await record_l0_run(store, "l0-fb", stream=primary, fallbacks=[backup],
-                              retry=Retry(attempts=1, max_retries=1, base_delay=0.001,
-                                          max_delay=0.002))
+                              retry=fast_retry(1, 1))
     await run.read()
     events = [env.event for env in await store.get_events("l0-fb")]
     assert [e.type.value for e in events if not isinstance(e, TokenEvent)] == [
@@ -177,8 +179,7 @@ async def test_failed_run_records_error_and_raises_the_same_exception() -> None:
     factory = scripted([tokens(["Hel", "lo"], fail_after=1, error=boom)] * 3)
     store = InMemoryEventStore()
     run = await record_l0_run(store, "l0-err", stream=factory,
-                              retry=Retry(attempts=1, max_retries=1, base_delay=0.001,
-                                          max_delay=0.002))
+                              retry=fast_retry(1, 1))
     with pytest.raises(ConnectionError) as caught:
         async for _ in run:
             pass
@@ -255,7 +256,7 @@ async def test_user_hooks_given_as_keywords_are_chained() -> None:
     run = await record_l0_run(
         store, "l0-kw",
         stream=scripted([tokens(ANSWER, fail_after=3, error=boom), tokens(ANSWER)]),
-        retry=Retry(**FAST_RETRY), on_token=user_tokens.append,
+        retry=fast_retry(), on_token=user_tokens.append,
         on_error=lambda e, will_retry, will_fallback: errors.append(e),
     )
     await run.read()
