@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -337,3 +339,11 @@ def test_classify_failure_follows_the_cause() -> None:
             raise RuntimeError("stream failed") from inner
     except RuntimeError as outer:
         assert classify_failure(outer) == "network"
+
+
+def test_importing_the_helpers_does_not_import_the_l0_extra() -> None:
+    code = ("import sys, l0core.record; "
+            "print(sorted(m for m in ('l0', 'textual', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
