@@ -606,14 +606,19 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"only write {LONG_STREAM_ID} (120k+ events), if it is missing")
     parser.add_argument("--force", action="store_true",
                         help="with --long: rewrite the long stream even if it exists")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     args = parser.parse_args(argv)
     if args.long:
-        written = asyncio.run(write_long_stream(args.out, force=args.force))
         where = args.out / f"{LONG_STREAM_ID}.jsonl"
-        print(f"wrote {where}" if written else f"{where} already exists")
+        if not args.quiet and (args.force or not where.exists()):
+            print(f"writing {where} (about 128,000 events, a few seconds)...", flush=True)
+        written = asyncio.run(write_long_stream(args.out, force=args.force))
+        if not args.quiet:
+            print(f"wrote {where}" if written else f"{where} already exists")
         return 0
     ids = asyncio.run(write_scenarios(args.out))
-    print(f"wrote {len(ids)} streams to {args.out}: {', '.join(ids)}")
+    if not args.quiet:
+        print(f"wrote {len(ids)} streams to {args.out}: {', '.join(ids)}")
     return 0
 
 
