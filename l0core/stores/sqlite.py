@@ -28,6 +28,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, cast
 from urllib.parse import quote
 
@@ -382,8 +383,8 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         nxt = max(0, from_seq)
         size = max(1, batch_size)
         while True:
-            batch = await self._read(
-                lambda c, start=nxt: self._range_sync(c, stream_id, start, None, size))
+            batch = await self._read(partial(self._range_sync, stream_id=stream_id,
+                                             from_seq=nxt, to_seq=None, limit=size))
             if not batch:
                 return
             yield batch
