@@ -68,7 +68,7 @@ SCHEMA_VERSION = 1
 # query parameter is handed to libpq unchanged (sslmode, application_name, ...).
 _OPTION_KEYS = {
     "schema", "pool_min_size", "pool_max_size", "pool_size", "pool_timeout",
-    "sweep_interval", "retries", "retry_timeout", "prefix", "ttl",
+    "sweep_interval", "retries", "retry_timeout", "prefix", "ttl", "notify",
 }
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _LONGEST_SUFFIX = len("_migrations")
@@ -124,8 +124,10 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
     construct it and ``await store.open()``. Options (URL query or
     ``config.options``): ``schema`` (default ``public``), ``pool_min_size`` (1),
     ``pool_max_size`` (4), ``pool_timeout`` (s, 10), ``sweep_interval`` (s, 60),
-    ``retries`` (5) and ``retry_timeout`` (s, 15) for lost connections; ``prefix``
-    and ``ttl`` (ms) may also be given in the URL.
+    ``retries`` (5) and ``retry_timeout`` (s, 15) for lost connections, ``notify``
+    (true; ``false`` skips the ``pg_notify`` per append, which costs a global lock at
+    commit, and leaves followers polling); ``prefix`` and ``ttl`` (ms) may also be
+    given in the URL.
     """
 
     def __init__(
@@ -164,6 +166,8 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         self._sweep_interval = _float_option(options, "sweep_interval", 60.0)
         self._retries = _int_option(options, "retries", 5, 0)
         self._retry_timeout = _float_option(options, "retry_timeout", 15.0)
+        self._notify = str(options.get("notify", "true")).lower() not in ("0", "false", "no",
+                                                                           "off")
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -198,7 +202,7 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         texts: dict[str, sql.Composable] = {
             "append": sql.SQL(
                 "SELECT status, last_seq FROM {f}(%(sid)s, %(expected)s, %(events)s::json, "
-                "%(now)s, %(ttl)s, %(batch)s, %(retry)s)"
+                "%(now)s, %(ttl)s, %(batch)s, %(retry)s, %(notify)s)"
             ).format(f=self._f_append),
             "range": sql.SQL(
                 "SELECT seq, event::text FROM {e} WHERE stream_id = %(sid)s AND seq >= %(lo)s "
@@ -275,7 +279,7 @@ CREATE TABLE IF NOT EXISTS {snapshots} (
 
 CREATE OR REPLACE FUNCTION {append}(
     p_stream text, p_expected bigint, p_events json, p_now bigint, p_ttl bigint,
-    p_batch uuid, p_retry boolean, OUT status int, OUT last_seq bigint)
+    p_batch uuid, p_retry boolean, p_notify boolean, OUT status int, OUT last_seq bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_last bigint;
@@ -321,7 +325,9 @@ BEGIN
         SET last_seq = v_last + v_n,
             expires_at_ms = CASE WHEN p_ttl > 0 THEN p_now + p_ttl END
         WHERE stream_id = p_stream;
-    PERFORM pg_notify({channel}, p_stream);
+    IF p_notify THEN
+        PERFORM pg_notify({channel}, p_stream);
+    END IF;
     status := 0; last_seq := v_last + v_n;
 END
 $fn$;
@@ -542,6 +548,7 @@ $fn$;
             "events": dumps(list(events)).decode(),
             "ttl": self.ttl,
             "batch": uuid.uuid4(),
+            "notify": self._notify,
         }
 
         async def go(conn: Conn, retry: bool) -> tuple[int, int]:

@@ -228,7 +228,7 @@ async def test_retried_append_after_commit_is_not_duplicated(
         from l0core.codec import dumps, encode_event
 
         batch = uuid.uuid4()
-        params = {"sid": "s", "expected": 1, "ttl": 0, "batch": batch, "now": 1,
+        params = {"sid": "s", "expected": 1, "ttl": 0, "batch": batch, "now": 1, "notify": True,
                   "events": dumps([encode_event(e) for e in tokens(3, prefix="b")]).decode()}
 
         async def call(retry: bool) -> tuple[int, int]:
