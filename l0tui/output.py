@@ -254,14 +254,18 @@ class Output:
         *,
         title: str = "",
         justify_right: Sequence[str] = (),
+        wrap: Sequence[str] = (),
     ) -> None:
-        """Rich table on a terminal, tab-separated lines with a header otherwise."""
+        """Rich table on a terminal, tab-separated lines with a header otherwise.
+
+        Columns named in ``wrap`` take the spare width; numbers never wrap."""
         if self.rich:
             table = Table(title=safe_text(title) if title else None, header_style="bold",
                           expand=False)
             for col in columns:
                 table.add_column(col, justify="right" if col in justify_right else "left",
-                                 overflow="fold")
+                                 overflow="fold", no_wrap=col in justify_right,
+                                 ratio=1 if col in wrap else None)
             for row in rows:
                 table.add_row(*(c if isinstance(c, Text) else safe_text(c) for c in row))
             self.console.print(table)

@@ -44,15 +44,15 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         out.json([metadata_to_json(m) for m in metas])
         return 0
     columns = ("id", "model", "started (UTC)", "duration", "events", "tokens", "retries",
-               "violations", "fallback", "status")
+               "viol", "fb", "status")
     rows = [
-        (m.stream_id, m.model, format_ts(m.start_ts), format_ms(m.duration_ms),
+        (m.stream_id, m.model, format_ts(m.start_ts)[:19], format_ms(m.duration_ms),
          str(m.event_count), str(m.token_count),
          str(m.retry_attempts + m.network_retry_count), str(m.violation_count),
          str(m.fallback_index), Text(m.status, style=_STATUS_STYLE.get(m.status, "")))
         for m in metas
     ]
     out.table(columns, rows, title=f"{len(metas)} stream(s) in {describe_location(location)}",
-              justify_right=("duration", "events", "tokens", "retries", "violations",
-                             "fallback"))
+              justify_right=("duration", "events", "tokens", "retries", "viol", "fb"),
+              wrap=("id", "model"))
     return 0

@@ -80,7 +80,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
              str(c.events), "" if c.offset is None else str(c.offset), c.detail)
             for c in report.streams
         ]
-        out.table(("stream", "status", "events", "offset", "detail"), rows,
+        out.table(("stream", "status", "events", "offset", "detail"), rows, wrap=("detail",),
                   justify_right=("events", "offset"))
         for note in report.notes:
             out.line(f"note: {note}")
