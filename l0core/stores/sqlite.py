@@ -52,7 +52,7 @@ class _Request:
     run: Callable[[sqlite3.Connection], Any]
     loop: asyncio.AbstractEventLoop | None
     future: Any
-    """An asyncio future (``loop`` set) or a concurrent one."""
+    """The caller's asyncio future, settled on ``loop``."""
 
 
 @dataclass(slots=True)
@@ -233,7 +233,13 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for req in group:
+                if len(group) == 1:  # no neighbours to protect: skip the savepoint
+                    try:
+                        results.append((True, group[0].run(conn)))
+                    except Exception as exc:
+                        conn.execute("ROLLBACK")
+                        results.append((False, exc))
+                for req in group if len(group) > 1 else ():
                     conn.execute("SAVEPOINT req")
                     try:
                         value = req.run(conn)
@@ -244,16 +250,24 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                     else:
                         conn.execute("RELEASE req")
                         results.append((True, value))
-                self._maybe_sweep(conn)
-                conn.execute("COMMIT")
+                if conn.in_transaction:
+                    self._maybe_sweep(conn)
+                    conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         except Exception as exc:
             results = [(False, exc)] * len(group)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Request, bool, Any]]] = {}
         for req, (ok, value) in zip(group, results, strict=True):
-            _resolve(req, ok, value)
+            if req.loop is not None:
+                by_loop.setdefault(req.loop, []).append((req, ok, value))
+        for loop, items in by_loop.items():  # one wake-up per event loop, not per request
+            try:
+                loop.call_soon_threadsafe(_settle_all, items)
+            except RuntimeError:
+                pass  # that loop has closed; nobody is waiting any more
 
     # ── writing ──
 
@@ -497,23 +511,15 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                 pass
 
 
-def _resolve(req: _Request, ok: bool, value: Any) -> None:
-    def settle() -> None:
+def _settle_all(items: list[tuple[_Request, bool, Any]]) -> None:
+    for req, ok, value in items:
         fut = req.future
         if fut.done():
-            return
+            continue
         if ok:
             fut.set_result(value)
         else:
             fut.set_exception(value)
-
-    if req.loop is None:
-        settle()
-        return
-    try:
-        req.loop.call_soon_threadsafe(settle)
-    except RuntimeError:
-        pass  # the caller's loop has closed; nobody is waiting any more
 
 
 def open_store(config: StorageAdapterConfig) -> SQLiteEventStore:
