@@ -16,12 +16,15 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from l0core import L0Error
 from l0tui import commands
 from l0tui.commands.common import default_location
 from l0tui.output import Output, sanitize
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 PROG = "l0tui"
 
@@ -63,7 +66,7 @@ class _Parser(argparse.ArgumentParser):
             raise UsageError(message.strip())
         raise _Done(status)
 
-    def _print_message(self, message: str, file: TextIO | None = None) -> None:
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if message:
             (self.out or sys.stdout).write(message)
 

@@ -4,7 +4,11 @@
   wire format (``{"streamId", "seq", "event"}``, camelCase), one envelope per line;
 - :func:`markdown_report`: a human report of a stream (summary, attempts,
   violations, errors, final content) from a :class:`~l0core.timeline.Timeline`;
-- :func:`save_svg`: an SVG screenshot of a running Textual app's current screen.
+- :func:`save_svg`: an SVG screenshot of a running Textual app's current screen;
+- :func:`write_text_file`: write either export to a file atomically.
+
+In the debugger: ``write_text_file(path, timeline_jsonl(timeline, start, stop))``,
+``write_text_file(path, markdown_report(timeline, source=...))``, ``save_svg(app, path)``.
 
 Stream text is hostile: JSON escapes every control character (including DEL and
 the C1 range that orjson leaves raw); the Markdown report shows control characters
@@ -189,6 +193,24 @@ def markdown_report(timeline: Timeline, *, source: str = "") -> str:
     lines += ["", "## Final content", ""]
     lines.append(md_fence(final.content) if final.content else "(empty)\n")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# ───────────────────────────── files ─────────────────────────────
+
+
+def write_text_file(path: str | os.PathLike[str], text: str) -> str:
+    """Write ``text`` to ``path`` whole (a temp file renamed over it); the path written."""
+    target = os.fspath(path)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
 
 
 # ───────────────────────────── screenshots ─────────────────────────────

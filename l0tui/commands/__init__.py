@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from l0tui.output import Output
 
@@ -25,7 +26,7 @@ class Command:
     help: str
     epilog: str
     configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace, Output], Awaitable[int]]
+    run: Callable[[argparse.Namespace, Output], Coroutine[Any, Any, int]]
     tui: Callable[[argparse.Namespace, Output], int | None] | None = None
     """Optional: open the TUI instead (runs before the event loop); None = stay headless."""
 

@@ -155,10 +155,10 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         timeline_a = await load_timeline(store_a, left_id)
         timeline_b = await load_timeline(store_b, right_id)
     diff = diff_timelines(timeline_a, timeline_b, align=args.align)
-    left = {"store": describe_location(left_store), "streamId": left_id,
-            "events": len(timeline_a)}
-    right = {"store": describe_location(right_store), "streamId": right_id,
-             "events": len(timeline_b)}
+    left: dict[str, Any] = {"store": describe_location(left_store), "streamId": left_id,
+                            "events": len(timeline_a)}
+    right: dict[str, Any] = {"store": describe_location(right_store), "streamId": right_id,
+                             "events": len(timeline_b)}
     status = 0 if diff.identical else 1
     if out.json_mode:
         out.json(to_json(diff, left, right))
@@ -187,8 +187,8 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                       else f"differ: {len(diff.differences)} difference(s)",
                       style="bold green" if diff.identical else "bold red"))
         return status
-    out.row(("left", left["store"], left_id, str(len(timeline_a))))
-    out.row(("right", right["store"], right_id, str(len(timeline_b))))
+    out.row(("left", str(left["store"]), left_id, str(len(timeline_a))))
+    out.row(("right", str(right["store"]), right_id, str(len(timeline_b))))
     for d in diff.summary:
         out.row(("delta", str(d.name), format_value(d.name, d.a), format_value(d.name, d.b),
                  "differs" if d.differs else "same"))

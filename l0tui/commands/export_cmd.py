@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 
 from l0core import StreamNotFoundError
 from l0core.timeline import Timeline
 from l0tui.commands.common import default_location, describe_location, open_store
 from l0tui.commands.events_cmd import add_range_arguments, check_range
-from l0tui.export import markdown_report, write_jsonl
+from l0tui.export import markdown_report, write_jsonl, write_text_file
 from l0tui.output import Output
 
 HELP = "a slice of events as JSONL (the spec's wire format), or a Markdown report"
@@ -63,19 +62,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     if args.output in (None, "-"):
         out.stdout.write(text)
     else:
-        _write_file(args.output, text)
+        write_text_file(args.output, text)
         out.note(f"wrote {what} to {args.output}")
     return 0
 
-
-def _write_file(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` whole: a temp file renamed over it, never half a file."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

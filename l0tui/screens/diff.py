@@ -426,7 +426,7 @@ def run_diff_app(left_location: str, left_id: str, right_location: str, right_id
         try:
             app = DiffApp((store_a, left_id), (store_b, right_id), align=align)
             await app.run_async()
-            return app.return_code or 0
+            return int(app.return_code or 0)
         finally:
             await store_a.close()
             if store_b is not store_a:

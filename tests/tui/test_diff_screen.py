@@ -166,3 +166,17 @@ def test_snapshot_unlocked_at_the_ends(snap_compare: object) -> None:
     store = asyncio.run(make_pair())
     assert snap_compare(app_for(store), terminal_size=SNAPSHOT_SIZE,  # type: ignore[operator]
                         run_before=run_before)
+
+
+async def test_svg_screenshot_of_the_diff(tmp_path: Path) -> None:
+    from l0tui.export import save_svg
+
+    store = await make_pair()
+    app = app_for(store)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await ready(pilot)
+        written = save_svg(app, tmp_path / "diff.svg")
+    with open(written, encoding="utf-8") as fh:  # noqa: ASYNC230
+        svg = fh.read()
+    assert written == str(tmp_path / "diff.svg")
+    assert svg.startswith("<svg") and "good_run" in svg and "bad_run" in svg
