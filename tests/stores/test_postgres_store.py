@@ -257,3 +257,50 @@ async def test_many_streams_listed_in_order(pg_schema: tuple[str, str]) -> None:
         assert await store.list_streams() == sorted("x" + i for i in ids)
     finally:
         await store.close()
+
+
+async def test_tui_opens_a_postgres_url(pg_schema: tuple[str, str]) -> None:
+    from l0tui.app import L0TuiApp, open_store_readonly
+    from l0tui.screens.browser import BrowserScreen
+    from l0tui.screens.debugger import DebuggerScreen
+    from tests.tui.conftest import settle
+    from tests.tui.streams import STREAMS
+
+    dsn, schema = pg_schema
+    url = f"{dsn}?schema={schema}"
+    writer = await create_event_store(url)
+    name = sorted(STREAMS)[0]
+    await writer.append_many(name, STREAMS[name]())
+    await writer.close()
+    store = await open_store_readonly(url)
+    try:
+        app = L0TuiApp(store, location=url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, BrowserScreen)
+            assert app.screen.shown_ids == [name]
+            app.open_stream(name)
+            await settle(pilot)
+            assert isinstance(app.screen, DebuggerScreen) and app.screen.loaded
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("kind", ["postgres", "redis"])
+def test_services_skip_or_fail_when_a_server_is_down(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests import services
+
+    var, url, find = {
+        "postgres": ("L0_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:1/postgres",
+                     services.postgres_dsn),
+        "redis": ("L0_TEST_REDIS_URL", "redis://127.0.0.1:1/0", services.redis_url),
+    }[kind]
+    monkeypatch.setenv(var, url)
+    monkeypatch.setenv("L0_REQUIRE_SERVICES", "0")
+    with pytest.raises(pytest.skip.Exception, match=r"nothing answers at 127\.0\.0\.1:1"):
+        find()
+    monkeypatch.setenv("L0_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="L0_REQUIRE_SERVICES=1"):
+        find()

@@ -215,3 +215,30 @@ async def test_drop_all_removes_the_prefix(redis_prefix: tuple[str, str]) -> Non
         assert await store.list_streams() == []
     finally:
         await store.close()
+
+
+async def test_tui_opens_a_redis_url(redis_prefix: tuple[str, str]) -> None:
+    from l0tui.app import L0TuiApp, open_store_readonly
+    from l0tui.screens.browser import BrowserScreen
+    from l0tui.screens.debugger import DebuggerScreen
+    from tests.tui.conftest import settle
+    from tests.tui.streams import STREAMS
+
+    url, prefix = redis_prefix
+    location = f"{url}?prefix={prefix}"
+    writer = await create_event_store(location)
+    name = sorted(STREAMS)[0]
+    await writer.append_many(name, STREAMS[name]())
+    await writer.close()
+    store = await open_store_readonly(location)
+    try:
+        app = L0TuiApp(store, location=location)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, BrowserScreen)
+            assert app.screen.shown_ids == [name]
+            app.open_stream(name)
+            await settle(pilot)
+            assert isinstance(app.screen, DebuggerScreen) and app.screen.loaded
+    finally:
+        await store.close()
