@@ -733,6 +733,9 @@ class FileEventStore(BaseEventStoreWithSnapshots):
             while batch := reader.next_batch():
                 count += len(batch)
         except CorruptionError as exc:
+            if exc.offset is not None:  # every line before the bad one decoded fine
+                with open(path, "rb") as fh:
+                    count = fh.read(exc.offset).count(b"\n")
             return StreamCheck(sid, path, "corrupt", count, str(exc), exc.offset)
         finally:
             reader.close()
