@@ -174,7 +174,6 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         self._listener_conn: Conn | None = None
         self._listener_ready = False
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
-        self._schema_missing = False
 
         def name(suffix: str) -> sql.Identifier:
             return sql.Identifier(self.schema, f"{self.prefix}_{suffix}")
@@ -449,10 +448,21 @@ $fn$;
                 ).format(self._t_migrations), (version, description))
 
     async def _check_schema(self, conn: Conn) -> None:
+        """Read-only: create nothing, but refuse tables of a newer schema version."""
         cur = await conn.execute("SELECT to_regclass(%s)",
-                                 (self._t_events.as_string(None),))
+                                 (self._t_migrations.as_string(None),))
         row = await cur.fetchone()
-        self._schema_missing = row is None or row[0] is None
+        if row is None or row[0] is None:
+            return  # nothing recorded yet: reads find no streams until a writer creates them
+        cur = await conn.execute(sql.SQL("SELECT coalesce(max(version), 0) FROM {}").format(
+            self._t_migrations))
+        row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreConfigError(
+                f"{self.describe()}: tables {self.schema}.{self.prefix}_* are at schema "
+                f"version {current}, newer than this l0core ({SCHEMA_VERSION}); upgrade l0core"
+            )
 
     async def close(self) -> None:
         if self._closed:
@@ -533,8 +543,6 @@ $fn$;
             cur = await conn.execute(self._q[key], params)
             return await cur.fetchall()
 
-        if self._schema_missing:
-            return []
         return await self._run(go, missing=list if missing_ok else None)
 
     # ── writing ──
@@ -692,7 +700,7 @@ $fn$;
     async def _ensure_listener(self) -> bool:
         if self._listener is not None and not self._listener.done():
             return self._listener_ready
-        if self._closed or self._schema_missing:
+        if self._closed:
             return False
         try:
             conn = await psycopg.AsyncConnection.connect(

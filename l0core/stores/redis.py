@@ -253,32 +253,38 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         if self._client is not None:
             return self
         try:
-            client = redis.asyncio.Redis.from_url(
-                self._url,
-                # No silent re-sends: an append is only retried by _run, which
-                # marks the retry so the script can detect a first attempt that
-                # committed.
-                retry=Retry(NoBackoff(), 0),
-                max_connections=self._max_connections,
-                socket_connect_timeout=5,
-                socket_timeout=max(5.0, self._block_ms / 1000 + 2),
+            # A blocking pool: a task waits for a free connection instead of failing
+            # with "Too many connections" (live followers hold one each in XREAD).
+            pool: redis.asyncio.BlockingConnectionPool = (
+                redis.asyncio.BlockingConnectionPool.from_url(
+                    self._url,
+                    max_connections=self._max_connections,
+                    timeout=10,
+                    # No silent re-sends: an append is only retried by _run, which
+                    # marks the retry so the script can detect a first attempt
+                    # that committed.
+                    retry=Retry(NoBackoff(), 0),
+                    socket_connect_timeout=5,
+                    socket_timeout=max(5.0, self._block_ms / 1000 + 2),
+                )
             )
         except (ValueError, TypeError) as exc:
             raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
+        client = redis.asyncio.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
         try:
             await client.ping()
         except redis.exceptions.AuthenticationError as exc:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
             raise StoreConnectionError(
                 f"Redis at {self.describe()} refused the credentials: {exc}"
             ) from None
         except (redis.exceptions.RedisError, OSError) as exc:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
             raise StoreConnectionError(
                 f"cannot connect to Redis at {self.describe()}: {exc}"
             ) from None
         except TypeError as exc:  # an unknown URL query parameter reaches the connection
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
             raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
         self._client = client
         self._scripts = {
@@ -295,7 +301,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             return
         self._closed = True
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.aclose(close_connection_pool=True)
             self._client = None
 
     # ── running commands, with retries on lost connections ──
