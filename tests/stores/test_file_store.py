@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from l0core import (
+    CorruptionError,
+    EventReplayer,
+    Snapshot,
+    StorageAdapterConfig,
+    StoreConfigError,
+    TokenEvent,
+    create_event_store,
+    encode_envelope,
+)
 from l0core.stores.base import BaseEventStore, Clock
-from l0core.stores.file import FileEventStore
-from tests.conformance.store_suite import StoreConformance
+from l0core.stores.file import DEFAULT_DURABILITY, FileEventStore
+from tests.conformance.store_suite import FakeClock, StoreConformance
 
 
 class TestFileStore(StoreConformance):
@@ -33,3 +46,173 @@ class TestFileStoreFsync(TestFileStore):
 class TestFileStoreOs(TestFileStore):
     async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
         return FileEventStore(str(self.dir), ttl=ttl, clock=clock, durability="os")
+
+
+# ── legacy (spec .json array) directories ──
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "interop"
+if not FIXTURES.is_dir():
+    FIXTURES = Path("/work/shared/fixtures/interop")
+
+
+def _tree(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.iterdir())}
+
+
+@pytest.mark.parametrize("name", ["ts-file-store", "py-file-store"])
+async def test_interop_directories_replay_like_the_anchor(name: str) -> None:
+    root = FIXTURES / name
+    if not root.is_dir():
+        pytest.skip(f"interop fixtures not found at {root}")
+    before = _tree(root)
+    store = await create_event_store(str(root))  # not even read-only: reading must not write
+    assert isinstance(store, FileEventStore)
+    assert await store.list_streams() == ["demo-stream"]
+    state = await EventReplayer(store).replay_to_state("demo-stream")
+    assert state.content == "Quantum computing"
+    assert state.token_count == 2 and state.checkpoint == "Quantum"
+    assert state.completed is True  # COMPLETE, then an ERROR after it: the fold keeps both
+    assert state.error is not None and state.error.message == "Failed"
+    assert (state.network_retry_count, state.retry_attempts, state.fallback_index) == (1, 0, 1)
+    snaps = await store.list_snapshots("demo-stream")
+    assert [s.seq for s in snaps] == [3] and snaps[0].content == "Quantum"
+    (check,) = (await store.verify()).streams
+    assert check.status == "legacy" and check.events == 10
+    await store.close()
+    assert _tree(root) == before
+
+
+async def test_interop_state_equals_the_python_anchor() -> None:
+    anchor = pytest.importorskip("l0.eventsourcing")
+    root = FIXTURES / "py-file-store"
+    if not root.is_dir():
+        pytest.skip(f"interop fixtures not found at {root}")
+    theirs = await anchor.EventReplayer(anchor.FileEventStore(str(root))).replay_to_state(
+        "demo-stream")
+    ours = await EventReplayer(await create_event_store(str(root), read_only=True)
+                               ).replay_to_state("demo-stream")
+    for name in ("content", "token_count", "checkpoint", "violations", "drift_detected",
+                 "retry_attempts", "network_retry_count", "fallback_index", "completed",
+                 "start_ts", "end_ts"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.error is not None and theirs.error is not None
+    assert (ours.error.name, ours.error.message) == (theirs.error.name, theirs.error.message)
+
+
+async def test_append_to_legacy_stream_migrates_it(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "ts-file-store", tmp_path / "d")
+    root = tmp_path / "d"
+    root.chmod(0o755)
+    for p in root.iterdir():
+        p.chmod(0o644)
+    store = FileEventStore(str(root))
+    old = await store.get_events("demo-stream")
+    assert await store.append("demo-stream", TokenEvent(ts=5, value="!", index=2)) == 10
+    assert sorted(os.listdir(root)) == ["demo-stream.jsonl", "demo-stream.snapshot.json"]
+    lines = (root / "demo-stream.jsonl").read_bytes().splitlines()
+    assert len(lines) == 11 and lines[0].startswith(b'{"streamId":"demo-stream","seq":0,')
+    new = await store.get_events("demo-stream")
+    assert [encode_envelope(e) for e in new[:10]] == [encode_envelope(e) for e in old]
+    assert [s.seq for s in await store.list_snapshots("demo-stream")] == [3]
+    await store.delete("demo-stream")
+    assert os.listdir(root) == []
+
+
+async def test_unreadable_legacy_stream_fails_clearly_and_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_bytes(b'[{"streamId": "bad", "seq": 0, "event": {"ty')
+    store = FileEventStore(str(tmp_path))
+    with pytest.raises(CorruptionError, match=r"bad\.json"):
+        await store.get_events("bad")
+    with pytest.raises(CorruptionError, match="legacy stream file is not JSON"):
+        await store.append("bad", TokenEvent(ts=1, value="x", index=0))
+    assert (tmp_path / "bad.json").read_bytes().startswith(b'[{"streamId": "bad"')
+    (check,) = (await store.verify()).streams
+    assert check.status == "corrupt"
+
+
+# ── files on disk ──
+
+
+async def test_layout_and_no_stray_files(tmp_path: Path) -> None:
+    store = FileEventStore(str(tmp_path))
+    await store.append_many("s1", [TokenEvent(ts=1, value="a", index=0)])
+    await store.save_snapshot(Snapshot(stream_id="s1", seq=0, ts=1, content="a",
+                                       token_count=1, checkpoint=""))
+    assert sorted(os.listdir(tmp_path)) == ["s1.jsonl", "s1.snapshots.jsonl"]
+    for junk in (".s1.jsonl.migrating-1", "s1.lock", "notes.txt", "x.snapshot.json"):
+        (tmp_path / junk).write_bytes(b"{}")
+    assert await store.list_streams() == ["s1"]
+    await store.delete("s1")
+    assert sorted(os.listdir(tmp_path)) == [".s1.jsonl.migrating-1", "notes.txt",
+                                            "x.snapshot.json"]
+    await store.close()
+
+
+async def test_read_only_never_creates_or_writes(tmp_path: Path) -> None:
+    with pytest.raises(StoreConfigError, match="not a directory"):
+        FileEventStore(str(tmp_path / "missing"), read_only=True)
+    assert not (tmp_path / "missing").exists()
+    writer = FileEventStore(str(tmp_path))
+    await writer.append("s1", TokenEvent(ts=1, value="a", index=0))
+    (tmp_path / "s1.jsonl").write_bytes((tmp_path / "s1.jsonl").read_bytes() + b'{"str')
+    before = _tree(tmp_path)
+    reader = FileEventStore(str(tmp_path), read_only=True, ttl=1, clock=lambda: 1e15)
+    assert await reader.list_streams() == []  # expired, but not swept: read-only
+    reader = FileEventStore(str(tmp_path), read_only=True)
+    with pytest.raises(StoreConfigError, match="read-only"):
+        await reader.append("s1", TokenEvent(ts=1, value="b", index=1))
+    with pytest.raises(StoreConfigError, match="read-only"):
+        await reader.verify(repair=True)
+    assert (await reader.verify()).streams[0].status == "torn_tail"
+    assert _tree(tmp_path) == before
+
+
+async def test_ttl_sweep_deletes_expired_files(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = FileEventStore(str(tmp_path), ttl=1000, clock=clock)
+    await store.append("old", TokenEvent(ts=1, value="a", index=0))
+    await store.save_snapshot(Snapshot(stream_id="old", seq=0, ts=1, content="a",
+                                       token_count=1, checkpoint=""))
+    clock.now += 2000
+    await store.append("new", TokenEvent(ts=1, value="a", index=0))
+    assert await store.list_streams() == ["new"]
+    assert sorted(os.listdir(tmp_path)) == ["new.jsonl"]
+
+
+def test_durability_settings(tmp_path: Path) -> None:
+    assert FileEventStore(str(tmp_path)).durability == DEFAULT_DURABILITY == "group"
+    assert FileEventStore(f"file://{tmp_path}?durability=fsync").durability == "fsync"
+    cfg = StorageAdapterConfig(type="file", connection=str(tmp_path),
+                               options={"durability": "os"})
+    assert FileEventStore(cfg).durability == "os"
+    with pytest.raises(StoreConfigError, match="durability"):
+        FileEventStore(str(tmp_path), durability="never")  # type: ignore[arg-type]
+
+
+async def test_registry_opens_directories_and_file_urls(tmp_path: Path) -> None:
+    for url in (str(tmp_path), f"file://{tmp_path}"):
+        store = await create_event_store(url)
+        assert isinstance(store, FileEventStore) and store.root == str(tmp_path)
+
+
+async def test_group_durability_flushes_in_the_background(tmp_path: Path) -> None:
+    store = FileEventStore(str(tmp_path), group_interval=0.01)
+    await store.append("s1", TokenEvent(ts=1, value="a", index=0))
+    handle = store._handles["s1"]
+    assert handle.dirty
+    for _ in range(200):
+        if not handle.dirty:
+            break
+        await asyncio.sleep(0.01)
+    assert not handle.dirty
+    await store.close()
+
+
+async def test_iter_batches_streams_in_bounded_batches(tmp_path: Path) -> None:
+    store = FileEventStore(str(tmp_path))
+    await store.append_many("s1", [TokenEvent(ts=1, value=f"v{i}", index=i)
+                                   for i in range(1000)])
+    sizes = [len(b) async for b in store.iter_batches("s1", from_seq=10, batch_size=97)]
+    assert sum(sizes) == 990 and max(sizes) == 97
+    got = [e.seq async for b in store.iter_batches("s1", from_seq=995) for e in b]
+    assert got == [995, 996, 997, 998, 999]
