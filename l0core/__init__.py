@@ -43,6 +43,7 @@ from l0core.events import (
 )
 from l0core.fold import ReplayedState, apply_event, fold, snapshot_from_state, state_from_snapshot
 from l0core.metadata import StreamMetadata, get_stream_metadata
+from l0core.record import record_iterator, record_l0_run, record_stream
 from l0core.recorder import EventRecorder, create_event_recorder, generate_stream_id
 from l0core.replay import EventReplayer, ReplayResult, create_event_replayer, replay
 from l0core.serialize import ReplayedError, deserialize_error, serialize_error
@@ -121,6 +122,9 @@ __all__ = [
     "generate_stream_id",
     "get_registered_adapters",
     "get_stream_metadata",
+    "record_iterator",
+    "record_l0_run",
+    "record_stream",
     "register_storage_adapter",
     "replay",
     "serialize_error",
