@@ -97,7 +97,7 @@ def _stream_of(name: str) -> str | None:
 class _Handle:
     """An open stream file plus what this process last knew about it."""
 
-    __slots__ = ("dirty", "fd", "ino", "last_seq", "lock", "size")
+    __slots__ = ("dirty", "fd", "ino", "last_seq", "lease_loop", "lock", "size")
 
     def __init__(self) -> None:
         self.fd = -1
@@ -106,6 +106,8 @@ class _Handle:
         self.last_seq = -1
         self.lock = threading.Lock()
         self.dirty = False
+        self.lease_loop: asyncio.AbstractEventLoop | None = None
+        """The event loop whose task holds ``lock`` and the flock until it yields."""
 
     def forget(self) -> None:
         self.size = -1
@@ -260,34 +262,89 @@ class FileEventStore(BaseEventStoreWithSnapshots):
     async def _append_wire(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
     ) -> int:
-        if self.durability != "fsync" and len(events) <= INLINE_MAX_EVENTS:
-            seq = self._append_sync(stream_id, events, expected_seq, blocking=False)
-            if seq is not None:
-                return seq
-        result = await asyncio.to_thread(self._append_sync, stream_id, events, expected_seq, True)
-        assert result is not None
-        return result
-
-    def _append_sync(
-        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None,
-        blocking: bool,
-    ) -> int | None:
-        """Lock, find the last seq, write the batch; None if ``blocking`` is off and busy."""
         if self._closed:
             raise StoreClosedError("FileEventStore is closed")
+        if self.durability != "fsync" and len(events) <= INLINE_MAX_EVENTS:
+            seq = self._append_inline(stream_id, events, expected_seq)
+            if seq is not None:
+                return seq
+        return await asyncio.to_thread(self._append_blocking, stream_id, events, expected_seq)
+
+    def _append_inline(
+        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int | None:
+        """Append on the event loop's thread if no one holds the stream; else None.
+
+        The first inline append takes a *lease*: it keeps the thread lock and the
+        flock until the calling task yields to the event loop (a ``call_soon``
+        releases them), so back-to-back appends cost one ``write`` each. Other
+        processes wait at most until this task yields.
+        """
         h = self._handle(stream_id)
-        if not h.lock.acquire(blocking=blocking):
+        loop = asyncio.get_running_loop()
+        if h.lease_loop is loop:
+            if self.ttl > 0:  # expiry is judged by mtime: look at the file again
+                self._sync_state(h, stream_id, os.fstat(h.fd), migrate=False)
+            return self._write_batch(h, stream_id, events, expected_seq)
+        if not h.lock.acquire(blocking=False):
             return None
+        leased = False
         try:
-            return self._append_locked(h, stream_id, events, expected_seq, blocking)
+            st = self._lock_file(h, self._path(stream_id), blocking=False)
+            if st is None:
+                return None
+            try:
+                if not self._sync_state(h, stream_id, st, migrate=False):
+                    fcntl.flock(h.fd, fcntl.LOCK_UN)  # a legacy file to migrate: off-loop
+                    return None
+            except BaseException:
+                fcntl.flock(h.fd, fcntl.LOCK_UN)
+                raise
+            h.lease_loop = loop
+            leased = True
+            loop.call_soon(self._end_lease, h)
+            return self._write_batch(h, stream_id, events, expected_seq)
+        finally:
+            if not leased:
+                h.lock.release()
+
+    @staticmethod
+    def _end_lease(h: _Handle) -> None:
+        h.lease_loop = None
+        try:
+            if h.fd >= 0:
+                fcntl.flock(h.fd, fcntl.LOCK_UN)
         finally:
             h.lock.release()
 
-    def _lock_file(self, h: _Handle, path: str, blocking: bool, create: bool = True) -> bool:
+    def _append_blocking(
+        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int:
+        """Append from a worker thread, waiting for the locks as long as it takes."""
+        h = self._handle(stream_id)
+        path = self._path(stream_id)
+        with h.lock:
+            if self._closed:
+                raise StoreClosedError("FileEventStore is closed")
+            while True:
+                st = self._lock_file(h, path, blocking=True)
+                assert st is not None
+                try:
+                    if self._sync_state(h, stream_id, st, migrate=True):
+                        return self._write_batch(h, stream_id, events, expected_seq)
+                finally:
+                    if h.fd >= 0:
+                        fcntl.flock(h.fd, fcntl.LOCK_UN)
+
+    def _lock_file(
+        self, h: _Handle, path: str, blocking: bool, create: bool = True
+    ) -> os.stat_result | None:
         """Open (if needed) and flock the stream file, following deletes and renames.
 
-        Returns False when not ``blocking`` and another process holds the lock, or when
-        the file does not exist and ``create`` is off. Hold ``h.lock``.
+        Returns the file's stat, or None when not ``blocking`` and another process
+        holds the lock, or when the file does not exist and ``create`` is off. A file
+        that was deleted or replaced while we waited has no links left: reopen.
+        Hold ``h.lock``.
         """
         while True:
             if h.fd < 0:
@@ -295,68 +352,67 @@ class FileEventStore(BaseEventStoreWithSnapshots):
                 try:
                     h.fd = os.open(path, flags, 0o644)
                 except FileNotFoundError:
-                    return False
+                    return None
                 h.size = -1
             try:
                 fcntl.flock(h.fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
             except BlockingIOError:
-                return False
-            ino = os.fstat(h.fd).st_ino
-            try:
-                current = os.stat(path).st_ino
-            except FileNotFoundError:
-                current = -1
-            if current == ino:
-                if h.ino != ino:
-                    h.ino = ino
-                    h.size = -1
-                return True
-            h.close()  # deleted or replaced while we waited: closing drops the lock
-
-    def _append_locked(
-        self, h: _Handle, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None,
-        blocking: bool,
-    ) -> int | None:
-        path = self._path(stream_id)
-        if not self._lock_file(h, path, blocking):
-            return None
-        try:
+                return None
             st = os.fstat(h.fd)
-            size = st.st_size
-            if size == 0 and os.path.exists(self._legacy_path(stream_id)):
+            if st.st_nlink > 0:
+                if h.ino != st.st_ino:
+                    h.ino = st.st_ino
+                    h.size = -1
+                return st
+            h.close()  # unlinked or renamed over: closing drops the lock
+
+    def _sync_state(self, h: _Handle, stream_id: str, st: os.stat_result, *,
+                    migrate: bool) -> bool:
+        """Bring ``h`` up to date with the locked file: expiry, torn tail, last seq.
+
+        Returns False when the stream is still a legacy ``.json`` file: with
+        ``migrate`` it is migrated first (and ``h`` closed, so the caller relocks).
+        """
+        size = st.st_size
+        if size == 0 and os.path.exists(self._legacy_path(stream_id)):
+            if migrate:
                 self._migrate_locked(h, stream_id)
-                return self._append_locked(h, stream_id, events, expected_seq, True)
-            if size > 0 and self._expired_stat(st):
-                os.ftruncate(h.fd, 0)
-                _unlink(self._snapshots_path(stream_id))
-                size = 0
-                h.size = -1
-            if size != h.size:
-                tail = read_tail(h.fd, size, stream_id=stream_id, path=path)
-                if tail.torn_bytes:
-                    os.ftruncate(h.fd, tail.good_end)
-                    self.repaired_tails += 1
-                    size = tail.good_end
-                h.last_seq = -1 if tail.last is None else tail.last.seq
-                h.size = size
-            last = h.last_seq
-            self._check_expected(stream_id, expected_seq, last)
-            data = encode_lines(stream_id, last + 1, events)
-            self._write_all(h, data, size)
-            h.size = size + len(data)
-            h.last_seq = last + len(events)
-            self._touch(h.fd)
-            if self.durability == "fsync":
-                os.fdatasync(h.fd)
-                if size == 0:
-                    _fsync_dir(self.root)
-            elif self.durability == "group":
-                h.dirty = True
+            return False
+        if size > 0 and self._expired_stat(st):
+            os.ftruncate(h.fd, 0)
+            _unlink(self._snapshots_path(stream_id))
+            size = 0
+            h.size = -1
+        if size != h.size:
+            tail = read_tail(h.fd, size, stream_id=stream_id, path=self._path(stream_id))
+            if tail.torn_bytes:
+                os.ftruncate(h.fd, tail.good_end)
+                self.repaired_tails += 1
+            h.last_seq = -1 if tail.last is None else tail.last.seq
+            h.size = tail.good_end
+        return True
+
+    def _write_batch(
+        self, h: _Handle, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int:
+        """Write the batch after the last seq (both locks held, state synced)."""
+        last = h.last_seq
+        self._check_expected(stream_id, expected_seq, last)
+        size = h.size
+        data = encode_lines(stream_id, last + 1, events)
+        self._write_all(h, data, size)
+        h.size = size + len(data)
+        h.last_seq = last + len(events)
+        self._touch(h.fd)
+        if self.durability == "fsync":
+            os.fdatasync(h.fd)
+            if size == 0:
+                _fsync_dir(self.root)
+        elif self.durability == "group":
+            h.dirty = True
+            if self._flusher is None:
                 self._ensure_flusher()
-            return h.last_seq
-        finally:
-            if h.fd >= 0:
-                fcntl.flock(h.fd, fcntl.LOCK_UN)
+        return h.last_seq
 
     @staticmethod
     def _write_all(h: _Handle, data: bytes, size: int) -> None:
@@ -555,7 +611,7 @@ class FileEventStore(BaseEventStoreWithSnapshots):
         h = self._handle(stream_id)
         path = self._path(stream_id)
         with h.lock:
-            locked = self._lock_file(h, path, blocking=True, create=False)
+            locked = self._lock_file(h, path, blocking=True, create=False) is not None
             try:
                 if only_if_expired:
                     st = os.fstat(h.fd) if locked else None
@@ -751,7 +807,7 @@ class FileEventStore(BaseEventStoreWithSnapshots):
         h = self._handle(stream_id)
         path = self._path(stream_id)
         with h.lock:
-            if not self._lock_file(h, path, blocking=True, create=False):
+            if self._lock_file(h, path, blocking=True, create=False) is None:
                 return False
             try:
                 size = os.fstat(h.fd).st_size
