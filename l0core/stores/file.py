@@ -246,12 +246,12 @@ class FileEventStore(BaseEventStoreWithSnapshots):
         return h
 
     def _close_idle_handles(self) -> None:
-        """Close handles nobody is using (hold ``_handles_lock``)."""
+        """Close handles nobody is using (hold ``_handles_lock``).
+
+        Handles still waiting for a group flush stay open (the flusher needs them)."""
         for sid, h in list(self._handles.items()):
-            if h.lock.acquire(blocking=False):
+            if not h.dirty and h.lock.acquire(blocking=False):
                 try:
-                    if h.dirty and h.fd >= 0:
-                        os.fdatasync(h.fd)
                     h.close()
                     del self._handles[sid]
                 finally:

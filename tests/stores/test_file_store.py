@@ -216,3 +216,18 @@ async def test_iter_batches_streams_in_bounded_batches(tmp_path: Path) -> None:
     assert sum(sizes) == 990 and max(sizes) == 97
     got = [e.seq async for b in store.iter_batches("s1", from_seq=995) for e in b]
     assert got == [995, 996, 997, 998, 999]
+
+
+async def test_more_streams_than_open_handles(tmp_path: Path) -> None:
+    from l0core.stores.file import MAX_OPEN_HANDLES
+
+    store = FileEventStore(str(tmp_path), durability="os")
+    n = MAX_OPEN_HANDLES + 40
+    for i in range(n):
+        await store.append(f"s{i}", TokenEvent(ts=1, value=f"v{i}", index=0))
+        await asyncio.sleep(0)  # end the lease, as a real recorder's awaits do
+    for i in range(n):
+        assert await store.append(f"s{i}", TokenEvent(ts=2, value="w", index=1)) == 1
+    assert len(store._handles) <= MAX_OPEN_HANDLES
+    assert len(await store.list_streams()) == n
+    await store.close()
