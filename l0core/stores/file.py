@@ -53,7 +53,13 @@ from l0core.codec import (
     encode_lines,
     encode_snapshot,
 )
-from l0core.errors import CorruptionError, EventValidationError, StoreClosedError, StoreConfigError
+from l0core.errors import (
+    ConcurrencyConflictError,
+    CorruptionError,
+    EventValidationError,
+    StoreClosedError,
+    StoreConfigError,
+)
 from l0core.events import (
     TERMINAL_TYPES,
     EventEnvelope,
@@ -97,7 +103,8 @@ def _stream_of(name: str) -> str | None:
 class _Handle:
     """An open stream file plus what this process last knew about it."""
 
-    __slots__ = ("dirty", "fd", "ino", "last_seq", "lease_loop", "lock", "size")
+    __slots__ = ("dirty", "draining", "fd", "ino", "last_seq", "lease_loop", "lock", "queue",
+                 "queue_lock", "size")
 
     def __init__(self) -> None:
         self.fd = -1
@@ -108,6 +115,9 @@ class _Handle:
         self.dirty = False
         self.lease_loop: asyncio.AbstractEventLoop | None = None
         """The event loop whose task holds ``lock`` and the flock until it yields."""
+        self.queue: list[_Pending] = []
+        self.queue_lock = threading.Lock()
+        self.draining = False
 
     def forget(self) -> None:
         self.size = -1
@@ -119,6 +129,25 @@ class _Handle:
             finally:
                 self.fd = -1
                 self.size = -1
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A batch waiting for the stream's worker thread."""
+
+    events: Sequence[JSONDict]
+    expected_seq: int | None
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[int]
+
+
+def _settle(fut: asyncio.Future[int], outcome: int | BaseException) -> None:
+    if fut.done():
+        return
+    if isinstance(outcome, BaseException):
+        fut.set_exception(outcome)
+    else:
+        fut.set_result(outcome)
 
 
 @dataclass(slots=True)
@@ -268,7 +297,7 @@ class FileEventStore(BaseEventStoreWithSnapshots):
             seq = self._append_inline(stream_id, events, expected_seq)
             if seq is not None:
                 return seq
-        return await asyncio.to_thread(self._append_blocking, stream_id, events, expected_seq)
+        return await self._append_queued(stream_id, events, expected_seq)
 
     def _append_inline(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
@@ -317,24 +346,74 @@ class FileEventStore(BaseEventStoreWithSnapshots):
         finally:
             h.lock.release()
 
-    def _append_blocking(
+    async def _append_queued(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
     ) -> int:
-        """Append from a worker thread, waiting for the locks as long as it takes."""
+        """Queue the batch for this stream's worker thread; concurrent callers share it.
+
+        Whatever is queued while the worker waits for the locks is written with one
+        ``write`` (and, with ``"fsync"``, one ``fdatasync``): group commit.
+        """
         h = self._handle(stream_id)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        with h.queue_lock:
+            h.queue.append(_Pending(events, expected_seq, loop, fut))
+            start = not h.draining
+            h.draining = True
+        if start:
+            loop.run_in_executor(None, self._drain, h, stream_id)
+        return await fut
+
+    def _drain(self, h: _Handle, stream_id: str) -> None:
+        """Write queued batches until the queue is empty (a worker thread)."""
         path = self._path(stream_id)
-        with h.lock:
-            if self._closed:
-                raise StoreClosedError("FileEventStore is closed")
-            while True:
-                st = self._lock_file(h, path, blocking=True)
-                assert st is not None
+        while True:
+            with h.queue_lock:
+                group, h.queue = h.queue, []
+                if not group:
+                    h.draining = False
+                    return
+            try:
+                with h.lock:
+                    if self._closed:
+                        raise StoreClosedError("FileEventStore is closed")
+                    outcomes = self._write_group(h, stream_id, path, group)
+            except BaseException as exc:  # nothing of this group was written
+                outcomes = [exc] * len(group)
+            for req, outcome in zip(group, outcomes, strict=True):
                 try:
-                    if self._sync_state(h, stream_id, st, migrate=True):
-                        return self._write_batch(h, stream_id, events, expected_seq)
-                finally:
-                    if h.fd >= 0:
-                        fcntl.flock(h.fd, fcntl.LOCK_UN)
+                    req.loop.call_soon_threadsafe(_settle, req.future, outcome)
+                except RuntimeError:
+                    pass  # the caller's loop has closed; nobody is waiting any more
+
+    def _write_group(
+        self, h: _Handle, stream_id: str, path: str, group: list[_Pending]
+    ) -> list[int | BaseException]:
+        """Lock the file and write every request of ``group`` that passes its seq check."""
+        while True:
+            st = self._lock_file(h, path, blocking=True)
+            assert st is not None
+            try:
+                if not self._sync_state(h, stream_id, st, migrate=True):
+                    continue  # migrated a legacy file: lock the new one
+                outcomes: list[int | BaseException] = []
+                chunks: list[bytes] = []
+                last = h.last_seq
+                for req in group:
+                    if req.expected_seq is not None and req.expected_seq != last:
+                        outcomes.append(ConcurrencyConflictError(stream_id, req.expected_seq,
+                                                                 last))
+                        continue
+                    chunks.append(encode_lines(stream_id, last + 1, req.events))
+                    last += len(req.events)
+                    outcomes.append(last)
+                if chunks:
+                    self._write_data(h, b"".join(chunks), last)
+                return outcomes
+            finally:
+                if h.fd >= 0:
+                    fcntl.flock(h.fd, fcntl.LOCK_UN)
 
     def _lock_file(
         self, h: _Handle, path: str, blocking: bool, create: bool = True
@@ -398,11 +477,15 @@ class FileEventStore(BaseEventStoreWithSnapshots):
         """Write the batch after the last seq (both locks held, state synced)."""
         last = h.last_seq
         self._check_expected(stream_id, expected_seq, last)
+        self._write_data(h, encode_lines(stream_id, last + 1, events), last + len(events))
+        return h.last_seq
+
+    def _write_data(self, h: _Handle, data: bytes, new_last: int) -> None:
+        """Append encoded lines ending at ``new_last``, then make them as durable as asked."""
         size = h.size
-        data = encode_lines(stream_id, last + 1, events)
         self._write_all(h, data, size)
         h.size = size + len(data)
-        h.last_seq = last + len(events)
+        h.last_seq = new_last
         self._touch(h.fd)
         if self.durability == "fsync":
             os.fdatasync(h.fd)
@@ -412,7 +495,6 @@ class FileEventStore(BaseEventStoreWithSnapshots):
             h.dirty = True
             if self._flusher is None:
                 self._ensure_flusher()
-        return h.last_seq
 
     @staticmethod
     def _write_all(h: _Handle, data: bytes, size: int) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,4 +236,34 @@ async def test_more_streams_than_open_handles(tmp_path: Path) -> None:
     for i in range(n):
         assert await store.append(f"s{i}", TokenEvent(ts=3, value="x", index=2)) == 2
     assert len(await store.list_streams()) == n
+    await store.close()
+
+
+async def test_concurrent_fsync_appends_share_writes(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group commit: appends queued while the worker holds the lock go out together."""
+    from l0core.stores import file as file_module
+
+    writes: list[int] = []
+    real_write = os.write
+
+    def counting_write(fd: int, data: Any) -> int:
+        writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(file_module, "_write", counting_write)
+    store = FileEventStore(str(tmp_path), durability="fsync")
+
+    async def writer(w: int) -> None:
+        for i in range(20):
+            await store.append("s1", TokenEvent(ts=1, value=f"{w}:{i}", index=i))
+
+    await asyncio.gather(*(writer(w) for w in range(16)))
+    events = await store.get_events("s1")
+    assert [e.seq for e in events] == list(range(320))
+    assert len(writes) < 320
+    for w in range(16):
+        mine = [int(e.event.value.split(":")[1]) for e in events  # type: ignore[union-attr]
+                if e.event.value.startswith(f"{w}:")]  # type: ignore[union-attr]
+        assert mine == list(range(20))
     await store.close()
