@@ -58,7 +58,7 @@ class Player:
         self._timeline: TimedStream | None = None
         self._anchor_wall = 0.0
         self._anchor_seq = 0
-        self._anchor_ms = 0.0
+        self._anchor_pos = 0.0
         self._last_seq = 0
 
     # ── controls ──
@@ -72,7 +72,7 @@ class Player:
         self._timeline = timeline
         self.playing = True
         self.at_end = False
-        self._reanchor(from_seq)
+        self._anchor_at_seq(from_seq)
 
     def pause(self) -> None:
         self.playing = False
@@ -80,7 +80,7 @@ class Player:
     def seek(self, seq: int) -> None:
         """The user moved the cursor while playing: carry on from there."""
         if self.playing:
-            self._reanchor(seq)
+            self._anchor_at_seq(seq)
 
     def faster(self) -> float:
         return self._set_speed(min(len(SPEEDS) - 1, SPEEDS.index(self.speed) + 1))
@@ -89,9 +89,12 @@ class Player:
         return self._set_speed(max(0, SPEEDS.index(self.speed) - 1))
 
     def toggle_pacing(self) -> Pacing:
+        seq = self._last_seq
+        if self.playing:
+            seq = self.target_seq(self.clock())
         self.pacing = "uniform" if self.pacing == "recorded" else "recorded"
         if self.playing:
-            self._reanchor(self._last_seq)
+            self._anchor_at_seq(seq)
         return self.pacing
 
     # ── the clock ──
@@ -109,22 +112,28 @@ class Player:
         self._last_seq = target
         return target
 
+    def _position(self, now: float) -> float:
+        """Stream time (ms, recorded) or fractional seq (uniform) at clock time ``now``."""
+        elapsed = max(0.0, now - self._anchor_wall) * self.speed
+        if self.pacing == "uniform":
+            return self._anchor_pos + elapsed * UNIFORM_EVENTS_PER_SECOND
+        return self._anchor_pos + elapsed * 1000.0
+
     def target_seq(self, now: float) -> int:
         """The seq whose time has come at clock time ``now`` (never before the anchor)."""
         assert self._timeline is not None
         tl = self._timeline
-        elapsed = max(0.0, now - self._anchor_wall) * self.speed
+        position = self._position(now)
         if self.pacing == "uniform":
-            return self._anchor_seq + int(elapsed * UNIFORM_EVENTS_PER_SECOND)
-        stream_ms = self._anchor_ms + elapsed * 1000.0
-        # The last seq with relative_ms <= stream_ms (timestamps never go backwards
-        # in a sane recording; a backwards one is simply shown a little early).
+            return int(position + 1e-9)
+        # The last seq with relative_ms <= position (timestamps never go backwards in
+        # a sane recording; a backwards one is simply shown a little early).
         lo, hi = self._anchor_seq, tl.last_seq
-        if tl.relative_ms(hi) <= stream_ms:
+        if tl.relative_ms(hi) <= position:
             return hi
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if tl.relative_ms(mid) <= stream_ms:
+            if tl.relative_ms(mid) <= position + 1e-9:
                 lo = mid
             else:
                 hi = mid - 1
@@ -134,13 +143,18 @@ class Player:
 
     def _set_speed(self, index: int) -> float:
         if self.playing:
-            self._reanchor(self._last_seq)
+            now = self.clock()
+            self._anchor_pos = self._position(now)
+            self._anchor_wall = now
         self.speed = SPEEDS[index]
         return self.speed
 
-    def _reanchor(self, seq: int) -> None:
+    def _anchor_at_seq(self, seq: int) -> None:
         self._anchor_wall = self.clock()
         self._anchor_seq = max(0, seq)
         self._last_seq = self._anchor_seq
-        if self._timeline is not None and self._timeline.last_seq >= 0:
-            self._anchor_ms = self._timeline.relative_ms(min(seq, self._timeline.last_seq))
+        if self.pacing == "uniform":
+            self._anchor_pos = float(self._anchor_seq)
+        elif self._timeline is not None and self._timeline.last_seq >= 0:
+            self._anchor_pos = self._timeline.relative_ms(
+                min(self._anchor_seq, self._timeline.last_seq))

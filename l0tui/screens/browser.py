@@ -30,16 +30,17 @@ POLL_SECONDS = 3.0
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "),
     ("id", "id"),
+    ("status", "status"),
     ("model", "model"),
-    ("started", "started (UTC)"),
-    ("duration", "duration"),
+    ("started", "started UTC"),
+    ("duration", "dur."),
     ("events", "events"),
     ("tokens", "tokens"),
-    ("retries", "retries"),
-    ("violations", "violations"),
-    ("fallback", "fallback"),
-    ("status", "status"),
+    ("retries", "retry"),
+    ("violations", "viol."),
+    ("fallback", "fallbk"),
 )
+ID_WIDTH = 28
 SORTABLE = [key for key, _ in COLUMNS if key != "mark"]
 
 STATUS_STYLE = {"completed": "green", "error": "bold red", "running": "yellow",
@@ -50,7 +51,7 @@ def format_started(ts: float) -> str:
     if not ts:
         return "—"
     try:
-        return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%m-%d %H:%M:%S")
     except (OverflowError, OSError, ValueError):
         return "?"
 
@@ -64,6 +65,15 @@ def format_duration(ms: float) -> str:
         return f"{ms / 1000:.1f}s"
     minutes, seconds = divmod(int(ms / 1000), 60)
     return f"{minutes}m{seconds:02d}s"
+
+
+def format_count(n: int) -> str:
+    """``9,999``, ``128k``, ``1.2M``: at most six characters."""
+    if n < 100_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1000:.0f}k"
+    return f"{n / 1_000_000:.1f}M"
 
 
 def row_status(row: StreamRow) -> str:
@@ -138,6 +148,7 @@ are ready. The list refreshes every few seconds when new streams are written.
         self.loading_done = 0
         self.load_error: str | None = None
         self._known: set[str] = set()
+        self._first_load = True
 
     # ── layout ──
 
@@ -211,33 +222,38 @@ are ready. The list refreshes every few seconds when new streams are written.
                 table.add_row(*self._cells(row), key=row.stream_id)
         if self.loading_done >= self.loading_total:
             self._sort()
+            if self._first_load:
+                self._first_load = False
+                table.move_cursor(row=0)
         self._update_status()
 
     def _cells(self, row: StreamRow) -> list[Text]:
         mark = Text("●" if row.stream_id in self.marked else " ", style="bold magenta")
-        sid = Text(clean(row.stream_id, limit=80), style="bold")
+        sid = Text(clean(row.stream_id, limit=None), style="bold", no_wrap=True,
+                   overflow="ellipsis")
+        sid.truncate(ID_WIDTH, overflow="ellipsis")
         status = row_status(row)
         status_text = Text(status, style=STATUS_STYLE.get(status, "dim"))
         meta = row.meta
         if meta is None:
             why = Text(clean(row.error or "", limit=60), style="red")
-            return [mark, sid, why, *(Text("") for _ in range(7)), status_text]
+            return [mark, sid, status_text, why, *(Text("") for _ in range(7))]
         retries = f"{meta.retry_attempts}" + (
             f"+{meta.network_retry_count}n" if meta.network_retry_count else "")
         return [
             mark,
             sid,
-            Text(clean(meta.model or "—", limit=40)),
+            status_text,
+            Text(clean(meta.model or "—", limit=24)),
             Text(format_started(meta.start_ts)),
             Text(format_duration(meta.duration_ms), justify="right"),
-            Text(f"{meta.event_count:,}", justify="right"),
-            Text(f"{meta.token_count:,}", justify="right"),
+            Text(format_count(meta.event_count), justify="right"),
+            Text(format_count(meta.token_count), justify="right"),
             Text(retries, justify="right", style="bold #ff8700" if meta.retry_attempts else ""),
             Text(f"{meta.violation_count}", justify="right",
                  style="bold #ffaf00" if meta.violation_count else ""),
             Text(f"{meta.fallback_index}", justify="right",
                  style="bold #ff5fd7" if meta.fallback_index else ""),
-            status_text,
         ]
 
     def _show_error(self, message: str | None) -> None:

@@ -1,0 +1,37 @@
+"""Hostile text: nothing from a stream reaches the terminal as markup or a control code."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from l0tui.text import MAX_RENDER_CHARS, clean, safe_text
+
+
+def test_controls_become_visible() -> None:
+    out = clean("a\x1b[31mb\x07c\x00d\x7fe\x9bf")
+    assert "\x1b" not in out and "\x07" not in out and "\x00" not in out
+    assert "\x7f" not in out and "\x9b" not in out
+    assert out == "a\u241b[31mb\u2407c\u2400d\u2421e\\x9bf"
+
+
+def test_newlines_one_line_and_multiline() -> None:
+    assert clean("a\nb\tc") == "a\u21b5b\u2409c"
+    assert clean("a\nb\tc\r", multiline=True) == "a\nb    c\u240d"
+
+
+def test_bidi_overrides_are_tagged_but_rtl_letters_kept() -> None:
+    out = clean("مرحبا \u202eevil\u2066x")
+    assert out.startswith("مرحبا ")
+    assert "<U+202E>" in out and "<U+2066>" in out and "\u202e" not in out
+
+
+def test_markup_is_literal() -> None:
+    console = Console(width=80, record=True, color_system=None)
+    console.print(safe_text("[bold red]x[/] 🎉"))
+    assert "[bold red]x[/] 🎉" in console.export_text()
+
+
+def test_giant_values_are_capped() -> None:
+    out = clean("x" * 1_000_000)
+    assert len(out) < MAX_RENDER_CHARS + 40
+    assert out.endswith(f"… (+{1_000_000 - MAX_RENDER_CHARS:,} chars)")
