@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, compress, islice
+from operator import attrgetter
 from typing import Any
 
 from l0core.events import (
@@ -75,6 +76,9 @@ _CLASS_RANK: dict[type, int] = {
     ErrorEvent: _RANK[RecordedEventType.ERROR],
 }
 
+_IS_TOKEN = bytes([1] + [0] * 255)  # translate table: rank -> 1 for TOKEN, else 0
+_TOKEN_VALUE = attrgetter("event.value")
+
 _BLOCK = 64  # fan-out of the minimap's block-maximum pyramid
 
 SEARCH_SCOPES = ("token", "content", "payload", "all")
@@ -120,49 +124,62 @@ class Timing:
 class _Version:
     """One content buffer: a base string plus the tokens appended to it since."""
 
-    __slots__ = ("parts", "text")
+    __slots__ = ("lowered", "parts", "text")
 
     def __init__(self, base: str) -> None:
         self.text = base
         self.parts: list[str] = []
+        self.lowered: str | None = None
 
     def full(self) -> str:
         if self.parts:
             self.text = self.text + "".join(self.parts)
             self.parts.clear()
+            self.lowered = None
         return self.text
+
+    def lower(self) -> str:
+        """The full text lower-cased (cached until the text grows)."""
+        text = self.full()
+        if self.lowered is None:
+            self.lowered = text.lower()
+        return self.lowered
 
 
 class _TokenIndex:
     """All TOKEN values joined in seq order, with each token's seq and end offset."""
 
-    __slots__ = ("covered", "ends", "seqs", "text", "ts")
+    __slots__ = ("covered", "ends", "lowered", "seqs", "text", "ts")
 
     def __init__(self) -> None:
         self.covered = 0  # envelopes scanned so far
         self.text = ""
+        self.lowered: str | None = None
         self.seqs = array("q")
         self.ends = array("q")
         self.ts = array("d")
 
-    def update(self, envelopes: Sequence[EventEnvelope], upto: int) -> None:
-        if self.covered >= upto:
+    def update(
+        self, envelopes: Sequence[EventEnvelope], ranks: bytearray, ts: array[float]
+    ) -> None:
+        """Take in the TOKEN events among ``envelopes[covered:]`` (C-level loops only)."""
+        start, upto = self.covered, len(envelopes)
+        if start >= upto:
             return
-        values: list[str] = []
-        start = self.covered
-        seqs, tss = self.seqs, self.ts
-        for i in range(start, upto):
-            ev = envelopes[i].event
-            if type(ev) is TokenEvent:
-                values.append(ev.value)
-                seqs.append(i)
-                tss.append(ev.ts)
+        mask = ranks[start:upto].translate(_IS_TOKEN)
+        self.seqs.extend(compress(range(start, upto), mask))
+        self.ts.extend(compress(ts[start:upto], mask))
+        values = list(map(_TOKEN_VALUE, compress(envelopes[start:upto], mask)))
         base = self.ends[-1] if self.ends else 0
-        self.ends.extend(accumulate(map(len, values), initial=base))
-        if values:
-            del self.ends[len(self.ends) - len(values) - 1]
+        self.ends.extend(islice(accumulate(map(len, values), initial=base), 1, None))
         self.text = self.text + "".join(values)
+        self.lowered = None
         self.covered = upto
+
+    def lower(self) -> str:
+        if self.lowered is None:
+            self.lowered = self.text.lower()
+        return self.lowered
 
     def start_of(self, i: int) -> int:
         """Text offset where token number ``i`` starts (``len(text)`` past the end)."""
@@ -565,7 +582,7 @@ class Timeline:
     # ───────────────────────────── attempts ─────────────────────────────
 
     def _token_index(self) -> _TokenIndex:
-        self._tokens.update(self._envs, len(self._envs))
+        self._tokens.update(self._envs, self._rank, self._ts)
         return self._tokens
 
     def _token_text(self, start: int, stop: int) -> str:
@@ -675,6 +692,15 @@ class Timeline:
         self._check(seq)
         return self._ts[seq] - self._ts[seq - 1] if seq > 0 else 0.0
 
+    def time_to_first_token_ms(self) -> float | None:
+        """From the START event (else the first event) to the first TOKEN; None: no token."""
+        first = self._rank.find(_TOKEN)
+        if first < 0:
+            return None
+        starts = self._lm_by_rank[_RANK[RecordedEventType.START]]
+        origin = self._ts[starts[0]] if starts else self._ts[0]
+        return self._ts[first] - origin
+
     def _sorted_token_ts(self) -> list[float]:
         cached = self._cache.get("token_ts")
         if cached is None:
@@ -694,9 +720,7 @@ class Timeline:
         if not ts:
             return Timing(None, 0.0, 0.0, 0.0, 0.0, [])
         tokens = self._token_index()
-        starts = self._lm_by_rank[_RANK[RecordedEventType.START]]
-        origin = ts[starts[0]] if starts else ts[0]
-        ttft = tokens.ts[0] - origin if tokens.ts else None
+        ttft = self.time_to_first_token_ms()
         tok_ts = tokens.ts
         gaps = sorted(map(float.__sub__, tok_ts[1:], tok_ts[:-1]))
         if gaps:
@@ -706,11 +730,9 @@ class Timeline:
             biggest = gaps[-1]
         else:
             median = p95 = biggest = 0.0
-        stalls = [
-            (seq, gap)
-            for seq, gap in enumerate(map(float.__sub__, ts[1:], ts[:-1]), start=1)
-            if gap >= stall_ms
-        ]
+        deltas = array("d", map(float.__sub__, ts[1:], ts[:-1]))
+        stall_seqs = list(compress(range(1, len(ts)), map(stall_ms.__le__, deltas)))
+        stalls = [(seq, deltas[seq - 1]) for seq in stall_seqs]
         result = Timing(ttft, ts[-1] - ts[0], median, p95, biggest, stalls)
         self._cache[key] = result
         return Timing(ttft, result.duration_ms, median, p95, biggest, list(stalls))
@@ -762,32 +784,27 @@ class Timeline:
             raise ValueError(f"scope must be one of {', '.join(SEARCH_SCOPES)}, not {scope!r}")
         if not pattern:
             return []
-        flags = 0 if case_sensitive else re.IGNORECASE
-        try:
-            compiled = re.compile(pattern if regex else re.escape(pattern), flags)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        matcher = _Matcher(pattern, regex=regex, case_sensitive=case_sensitive)
         found: set[int] = set()
         if scope in ("token", "all"):
-            found.update(self._search_tokens(compiled))
+            found.update(self._search_tokens(matcher))
         if scope in ("content", "all"):
-            found.update(self._search_content(compiled))
+            found.update(self._search_content(matcher))
         if scope in ("payload", "all"):
-            found.update(self._search_payload(compiled))
+            found.update(self._search_payload(matcher))
         return sorted(found)
 
-    def _search_tokens(self, pat: re.Pattern[str]) -> list[int]:
+    def _search_tokens(self, matcher: _Matcher) -> list[int]:
         tokens = self._token_index()
         text, ends, seqs = tokens.text, tokens.ends, tokens.seqs
+        lowered = tokens.lower if matcher.wants_lowered else None
         out: list[int] = []
         pos = 0
-        while pos <= len(text):
-            m = pat.search(text, pos)
-            if m is None:
-                break
-            if m.start() == m.end() and m.start() == len(text):
-                break  # an empty match past the last token belongs to no token
-            i = bisect_right(ends, m.start())
+        while pos < len(text):
+            span = matcher.search(text, pos, lowered)
+            if span is None or span[0] >= len(text):
+                break  # (an empty match past the last token belongs to no token)
+            i = bisect_right(ends, span[0])
             out.append(seqs[i])
             pos = ends[i]
         return out
@@ -807,38 +824,91 @@ class Timeline:
             self._cache["version_spans"] = cached
         return cached
 
-    def _search_content(self, pat: re.Pattern[str]) -> set[int]:
+    def _search_content(self, matcher: _Matcher) -> set[int]:
         out: set[int] = set()
         c_seq, c_len = self._c_seq, self._c_len
+        fixed = len(matcher.needle) if matcher.needle is not None else None
         for v, (lo, hi) in enumerate(self._version_spans()):
             if lo == hi:
                 continue
-            text = self._versions[v].full()
+            version = self._versions[v]
+            text = version.full()
+            lowered = version.lower if matcher.wants_lowered else None
             pos = 0
-            while True:
-                m = pat.search(text, pos)
-                if m is None:
+            while pos <= len(text):
+                span = matcher.search(text, pos, lowered)
+                if span is None:
                     break
-                # first entry of this version whose content already holds the match
-                k = bisect_left(c_len, max(m.end(), 1), lo, hi)
+                # the first seq of this version whose content already holds the match
+                k = bisect_left(c_len, max(span[1], 1), lo, hi)
+                pos = span[0] + 1
                 if k < hi:
                     out.add(c_seq[k])
-                pos = m.start() + 1
-                if pos > len(text):
-                    break
+                    if fixed is not None:
+                        # a literal's later matches end later: skip those ending in c_len[k]
+                        pos = max(pos, c_len[k] - fixed + 1)
         return out
 
-    def _payloads(self) -> list[tuple[int, str]]:
+    def _payloads(self) -> tuple[list[int], list[str], list[str]]:
+        """Seqs, JSON texts and lower-cased texts of the non-TOKEN events (cached)."""
         from l0core.codec import dumps, encode_event
 
-        cached: list[tuple[int, str]] | None = self._cache.get("payloads")
+        cached: tuple[list[int], list[str], list[str]] | None = self._cache.get("payloads")
         if cached is None:
-            cached = [
-                (seq, dumps(encode_event(self._envs[seq].event)).decode())
-                for seq in self._lm_seq
-            ]
+            seqs = list(self._lm_seq)
+            texts = [dumps(encode_event(self._envs[seq].event)).decode() for seq in seqs]
+            cached = (seqs, texts, [t.lower() for t in texts])
             self._cache["payloads"] = cached
         return cached
 
-    def _search_payload(self, pat: re.Pattern[str]) -> list[int]:
-        return [seq for seq, text in self._payloads() if pat.search(text)]
+    def _search_payload(self, matcher: _Matcher) -> list[int]:
+        seqs, texts, lowered = self._payloads()
+        needle = matcher.needle
+        if matcher.wants_lowered and needle is not None:
+            return [seq for seq, text, low in zip(seqs, texts, lowered, strict=True)
+                    if (needle in low if len(low) == len(text) else matcher.search(text, 0))]
+        return [seq for seq, text in zip(seqs, texts, strict=True)
+                if matcher.search(text, 0) is not None]
+
+
+class _Matcher:
+    """Find a literal or a regex from a position, choosing the fastest exact method.
+
+    Case-insensitive literals run ``str.find`` on a lower-cased copy of the text
+    when lower-casing keeps every character's position (almost always), which is
+    several times faster than a case-insensitive regex; otherwise the regex runs.
+    """
+
+    __slots__ = ("compiled", "needle", "wants_lowered")
+
+    def __init__(self, pattern: str, *, regex: bool, case_sensitive: bool) -> None:
+        flags = 0 if case_sensitive else re.IGNORECASE
+        try:
+            self.compiled = re.compile(pattern if regex else re.escape(pattern), flags)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        self.needle: str | None = None
+        self.wants_lowered = False
+        if not regex:
+            if case_sensitive:
+                self.needle = pattern
+            elif len(pattern.lower()) == len(pattern):
+                self.needle = pattern.lower()
+                self.wants_lowered = True
+
+    def search(
+        self, text: str, pos: int, lowered: Callable[[], str] | None = None
+    ) -> tuple[int, int] | None:
+        """``(start, end)`` of the leftmost match starting at or after ``pos``."""
+        needle = self.needle
+        if needle is not None:
+            if self.wants_lowered:
+                low = lowered() if lowered is not None else text.lower()
+                if len(low) == len(text):
+                    i = low.find(needle, pos)
+                    return None if i < 0 else (i, i + len(needle))
+            else:
+                i = text.find(needle, pos)
+                return None if i < 0 else (i, i + len(needle))
+        m = self.compiled.search(text, pos)
+        return None if m is None else m.span()
