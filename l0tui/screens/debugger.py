@@ -157,6 +157,9 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.set_interval(TICK_SECONDS, self.tick)
         self.load()
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 32, "-short")
+
     @property
     def scrubber(self) -> Scrubber:
         return self.query_one("#scrubber", Scrubber)

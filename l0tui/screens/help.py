@@ -81,7 +81,11 @@ class HelpScreen(ModalScreen[None]):
     @classmethod
     def for_screen(cls, screen: Screen[Any], focused: Widget | None) -> HelpScreen:
         title = getattr(screen, "help_title", None) or type(screen).__name__
-        return cls(str(title), pane_help(screen, focused), key_rows(screen))
+        pane = pane_help(screen, focused)
+        screen_help = getattr(type(screen), "HELP", None)
+        if isinstance(screen_help, str) and screen_help.strip() and screen_help != pane:
+            pane = f"{pane}\n\n{screen_help}" if pane else screen_help
+        return cls(str(title), pane, key_rows(screen))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):

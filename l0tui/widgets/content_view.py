@@ -103,7 +103,7 @@ before it was retried. The latest token is shown reversed.
     def show_text(self, text: Text) -> None:
         self._text = text
         self._body.update(text)
-        self.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def update_from(self, timeline: Timeline, seq: int) -> None:
         """Render ``timeline`` at ``seq`` (nothing when the stream is empty)."""

@@ -184,10 +184,15 @@ previous event, kind (letter and name) and a summary of its payload.
         kind = env.event.type
         colour = Style.parse(COLOURS[kind])
         dim = Style(dim=True)
-        return [
-            Segment(f"{seq:>7} ", dim),
-            Segment(f"{format_ms(tl.relative_ms(seq)):>10} "),
-            Segment(f"{format_delta(tl.delta_ms(seq)):>7} ", dim),
-            Segment(f"{LETTERS[kind]} {kind.value:<12} ", colour),
-            Segment(summary(env.event, limit=300)),
-        ]
+        width = self.size.width
+        digits = max(3, len(str(self._count - 1)))
+        row = [Segment(f"{seq:>{digits}} ", dim),
+               Segment(f"{format_ms(tl.relative_ms(seq)):>9} ")]
+        if width >= 70:
+            row.append(Segment(f"{format_delta(tl.delta_ms(seq)):>6} ", dim))
+        if width >= 56:
+            row.append(Segment(f"{LETTERS[kind]} {kind.value:<12} ", colour))
+        else:
+            row.append(Segment(f"{LETTERS[kind]} {kind.value[:5]:<5} ", colour))
+        row.append(Segment(summary(env.event, limit=300)))
+        return row

@@ -101,11 +101,17 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
     # ── geometry ──
 
     def _cell_of(self, seq: int, width: int) -> int:
-        """The minimap cell holding ``seq`` (cell i covers [i*n//w, (i+1)*n//w))."""
+        """The minimap cell showing ``seq``.
+
+        More events than cells: cell i covers seqs [i*n//w, (i+1)*n//w). Fewer: each
+        event starts a run of cells at s*w//n and its letter is drawn there.
+        """
         total = self.total
         if total <= 0 or width <= 0:
             return 0
         seq = max(0, min(total - 1, seq))
+        if total <= width:
+            return seq * width // total
         return max(0, min(width - 1, ((seq + 1) * width - 1) // total))
 
     def seq_at(self, x: int) -> int:
@@ -118,6 +124,8 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
             return 0
         if x >= width - 1:
             return total - 1
+        if total <= width:
+            return min(total - 1, (x * total + total - 1) // width)
         start = x * total // width
         stop = (x + 1) * total // width
         return min(total - 1, (start + stop - 1) // 2 if stop > start else start)
@@ -145,7 +153,15 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
         key = (width, self.total)
         if key != self._cache_key and self._timeline is not None:
             total = self.total
-            self._cells = list(self._timeline.minimap(width)) if total else []
+            if total == 0:
+                self._cells = []
+            elif total <= width:
+                cells: list[RecordedEventType | None] = [None] * width
+                for seq in range(total):
+                    cells[seq * width // total] = self._timeline.kind(seq)
+                self._cells = cells
+            else:
+                self._cells = list(self._timeline.minimap(width))
             self._cache_key = key
         return self._cells
 
@@ -168,8 +184,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
         for x in range(width):
             kind = cells[x] if x < len(cells) else None
             if kind is None:
-                text, style = "─" if x < self._cell_of(self.total - 1, width) else " ", \
-                    base + Style(dim=True)
+                text, style = "─", base + Style(dim=True)
             else:
                 text, style = LETTERS[kind], base + Style.parse(COLOURS[kind])
             if x == cursor_cell:

@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline import Timeline
@@ -63,7 +64,7 @@ def describe_value(state: ReplayedState, field: str, width: int = 60) -> str:
     return clean(str(value), limit=width)
 
 
-class StatePanel(Widget, can_focus=True):
+class StatePanel(ScrollView, can_focus=True, inherit_bindings=False):
     """The replayed state at one seq.
 
     Public API:
@@ -99,6 +100,7 @@ field last changed.
     StatePanel {
         height: 13;
         padding: 0 1;
+        overflow-x: hidden;
     }
     """
 
@@ -157,7 +159,19 @@ field last changed.
 
     # ── input ──
 
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(STATE_FIELDS) + 1)
+
+    def on_mount(self) -> None:
+        self.virtual_size = Size(self.size.width, len(STATE_FIELDS) + 1)
+
     def watch_selected(self) -> None:
+        row = STATE_FIELDS.index(self.selected) + 1
+        height = self.scrollable_content_region.height
+        top = int(self.scroll_y)
+        if height > 0 and not top <= row < top + height:
+            self.scroll_to(y=max(0, row - height + 1) if row >= top + height else row - 1,
+                           animate=False, immediate=True)
         self.refresh()
 
     def watch_marked(self) -> None:
@@ -173,7 +187,7 @@ field last changed.
             self.post_message(self.JumpTo(self.selected, seq))
 
     def on_click(self, event: Click) -> None:
-        row = event.y - 1  # the table header takes the first row
+        row = int(self.scroll_y) + event.y - 1  # the header takes the first row
         if 0 <= row < len(STATE_FIELDS):
             field = STATE_FIELDS[row]
             if field == self.selected and event.chain >= 2:
@@ -183,18 +197,19 @@ field last changed.
     # ── rendering (Line API: one row per field, no Rich table) ──
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width or self.size.width
         base = self.rich_style
         if width <= 0:
             return Strip.blank(0)
+        y += int(self.scroll_y)
         name_w = max(len(f) for f in STATE_FIELDS) + 1
-        where_w = 11
+        where_w = max(11 if width >= 60 else 5, len(f"#{self._seq}") + 1)
         value_w = max(4, width - 2 - name_w - where_w)
         if y == 0:
             head = Style(bold=True, dim=True)
             segs = [Segment("  ", base), Segment("field".ljust(name_w), base + head),
                     Segment("value"[:value_w].ljust(value_w), base + head),
-                    Segment("changed at".rjust(where_w), base + head)]
+                    Segment(("changed at" if where_w >= 11 else "at").rjust(where_w), base + head)]
             return Strip(segs).crop_extend(0, width, base)
         row = y - 1
         if row >= len(STATE_FIELDS):
@@ -207,16 +222,16 @@ field last changed.
         sel = "›" if field == self.selected else " "
         name_style = _CHANGED if changed else (_MARKED if marked else _PLAIN)
         value = describe_value(state, field, value_w)
-        value_text = Text(value, no_wrap=True, overflow="ellipsis")
-        value_text.truncate(value_w, overflow="ellipsis", pad=True)
+        if cell_len(value) > value_w:
+            value = set_cell_size(value, value_w - 1) + "…"
+        value = set_cell_size(value, value_w)
         last = self._last.get(field)
         where = "—" if last is None else f"#{last}"
         segs = [
             Segment(sel + marker, base + _BOLD),
             Segment(field.ljust(name_w - 1), base + name_style),
             Segment(" ", base),
-            *(Segment(seg.text, base + (_BOLD if changed else _PLAIN) + (seg.style or _PLAIN))
-              for seg in value_text.render(self.app.console)),
+            Segment(value, base + (_BOLD if changed else _PLAIN)),
             Segment(where.rjust(where_w), base + (_DIM if last is None else _PLAIN)),
         ]
         return Strip(segs).crop_extend(0, width, base)

@@ -8,7 +8,7 @@ from l0tui.app import L0TuiApp
 from l0tui.screens.browser import BrowserScreen
 from l0tui.screens.debugger import DebuggerScreen
 from tests.tui.conftest import settle
-from tests.tui.streams import T0, STREAMS
+from tests.tui.streams import STREAMS, T0
 
 
 def browser(app: L0TuiApp) -> BrowserScreen:

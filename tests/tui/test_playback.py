@@ -14,7 +14,8 @@ from tests.tui.streams import long_events
 def timeline(n: int = 101, step: float = 10.0) -> Timeline:
     from l0core.events import EventEnvelope
 
-    return Timeline("t", [EventEnvelope("t", i, e) for i, e in enumerate(long_events(n, step=step))])
+    events = long_events(n, step=step)
+    return Timeline("t", [EventEnvelope("t", i, e) for i, e in enumerate(events)])
 
 
 def test_recorded_pacing_follows_timestamps(clock: FakeClock) -> None:
