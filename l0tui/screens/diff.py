@@ -10,7 +10,6 @@ walk the differences the diff found.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -47,66 +46,57 @@ def differing_fields(a: ReplayedState, b: ReplayedState) -> frozenset[str]:
 
 
 class Alignment:
-    """Counterparts of every seq on each side, from the diff's pairs.
+    """Where each side's cursor goes, from the stream diff.
 
-    A seq with no partner (an event only one side has) maps to the partner of the
-    nearest paired seq before it, so a locked cursor always has somewhere to go.
+    ``other`` is :meth:`StreamDiff.counterpart` (an unpaired seq maps to the partner
+    of the nearest pair); ``positions[i]`` is where difference ``i`` puts the two
+    cursors: its first seq on each side, or the aligned seq on a side it has none.
     """
 
     def __init__(self, diff: StreamDiff, len_a: int, len_b: int) -> None:
         self.diff = diff
-        self.maps: dict[str, list[int]] = {"a": [0] * len_a, "b": [0] * len_b}
-        last = {"a": 0, "b": 0}
-        for a, b in diff.pairs:
-            if a is not None and b is not None:
-                last["a"], last["b"] = a, b
-            if a is not None and a < len_a:
-                self.maps["a"][a] = b if b is not None else last["b"]
-            if b is not None and b < len_b:
-                self.maps["b"][b] = a if a is not None else last["a"]
-        # Each difference as a position on each side (its own seq, or the aligned one).
+        self.lengths = {"a": len_a, "b": len_b}
         self.positions: list[tuple[int, int]] = []
         for d in diff.differences:
             a_seq, b_seq = d.a_seq, d.b_seq
-            if a_seq is None and b_seq is None:
-                continue
             if a_seq is None:
                 a_seq = self.other("b", b_seq) if b_seq is not None else 0
             if b_seq is None:
                 b_seq = self.other("a", a_seq)
-            self.positions.append((min(a_seq, max(0, len_a - 1)), min(b_seq, max(0, len_b - 1))))
-        self.by_side = {
-            "a": sorted({p[0] for p in self.positions}),
-            "b": sorted({p[1] for p in self.positions}),
-        }
+            self.positions.append((self._clamp("a", a_seq), self._clamp("b", b_seq)))
+
+    def _clamp(self, side: str, seq: int) -> int:
+        return max(0, min(self.lengths[side] - 1, seq))
 
     def other(self, side: str, seq: int) -> int:
         """The seq on the other side aligned with ``seq`` on ``side``."""
+        other = "b" if side == "a" else "a"
         try:
-            exact = self.diff.counterpart(side, seq)
-        except (IndexError, KeyError, ValueError):
-            exact = None
-        if exact is not None:
-            return exact
-        table = self.maps[side]
-        return table[seq] if 0 <= seq < len(table) else 0
+            found = self.diff.counterpart(side, seq)
+        except (IndexError, ValueError):
+            found = None
+        return self._clamp(other, found if found is not None else 0)
 
-    def index_at(self, side: str, seq: int) -> int | None:
-        """Index in :attr:`positions` of a difference exactly at ``seq`` on ``side``."""
-        for i, pos in enumerate(self.positions):
-            if pos[0 if side == "a" else 1] == seq:
+    def index_of(self, difference: object) -> int | None:
+        for i, d in enumerate(self.diff.differences):
+            if d is difference:
                 return i
         return None
 
-    def next_after(self, side: str, seq: int) -> int | None:
-        seqs = self.by_side[side]
-        i = bisect_right(seqs, seq)
-        return seqs[i] if i < len(seqs) else None
+    def next_index(self, side: str, seq: int, current: int | None) -> int | None:
+        """The difference after the cursor (after ``current`` when standing on it)."""
+        if current is not None:
+            return current + 1 if current + 1 < len(self.positions) else None
+        return self.index_of(self.diff.next_difference(side, seq))
 
-    def previous_before(self, side: str, seq: int) -> int | None:
-        seqs = self.by_side[side]
-        i = bisect_left(seqs, seq)
-        return seqs[i - 1] if i > 0 else None
+    def previous_index(self, side: str, seq: int, current: int | None) -> int | None:
+        if current is not None:
+            return current - 1 if current > 0 else None
+        return self.index_of(self.diff.previous_difference(side, seq))
+
+    def index_at(self, side: str, seq: int) -> int | None:
+        """The difference whose run holds ``seq`` on ``side``."""
+        return self.index_of(self.diff.difference_at(side, seq))
 
 
 class DiffScreen(Screen[None]):
@@ -237,7 +227,7 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
             other = "b" if side == "a" else "a"
             self.cursors[other] = max(0, min(len(self.timelines[other]) - 1,
                                              self.alignment.other(side, seq)))
-        self.difference_index = self.alignment.index_at(side, self.cursors[side])
+        self.difference_index = None  # the cursor left the difference it jumped to
         self._show()
 
     def action_step(self, delta: int) -> None:
@@ -273,29 +263,30 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
     def action_next_difference(self) -> None:
         if self.alignment is None:
             return
-        seq = self.alignment.next_after(self.side, self.cursors[self.side])
-        if seq is None:
+        index = self.alignment.next_index(self.side, self.cursors[self.side],
+                                          self.difference_index)
+        if index is None:
             self.notify("no difference after this point", timeout=2)
             return
-        self._go_to_difference(self.alignment.index_at(self.side, seq))
+        self._go_to_difference(index)
 
     def action_previous_difference(self) -> None:
         if self.alignment is None:
             return
-        seq = self.alignment.previous_before(self.side, self.cursors[self.side])
-        if seq is None:
+        index = self.alignment.previous_index(self.side, self.cursors[self.side],
+                                              self.difference_index)
+        if index is None:
             self.notify("no difference before this point", timeout=2)
             return
-        self._go_to_difference(self.alignment.index_at(self.side, seq))
+        self._go_to_difference(index)
 
-    def _go_to_difference(self, index: int | None) -> None:
-        if self.alignment is None or index is None:
+    def _go_to_difference(self, index: int) -> None:
+        if self.alignment is None:
             return
         if not self.alignment.positions:
             self.notify("the two streams do not differ", timeout=2)
             return
-        a_seq, b_seq = self.alignment.positions[index]
-        self.cursors["a"], self.cursors["b"] = a_seq, b_seq
+        self.cursors["a"], self.cursors["b"] = self.alignment.positions[index]
         self.difference_index = index
         self._show()
 
@@ -345,9 +336,9 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         self.header.update(self._header())
 
     def _note(self, side: str) -> str:
-        assert self.alignment is not None
-        seqs = self.alignment.by_side[side]
-        return f"≠ {len(seqs)} diff" + ("" if len(seqs) == 1 else "s") if seqs else "no diffs"
+        assert self.diff is not None
+        count = len(self.diff.differences)
+        return f"≠ {count} diff" + ("" if count == 1 else "s") if count else "no diffs"
 
     def _title(self, side: str) -> Text:
         timeline, seq = self.timelines[side], self.cursors[side]
@@ -363,32 +354,30 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         out.append(" " + clean(event_summary(event, 60), limit=60))
         return out
 
+    def current_difference(self) -> int | None:
+        """The difference shown in the header: the one jumped to, or the one at the cursor."""
+        if self.difference_index is not None or self.alignment is None:
+            return self.difference_index
+        return self.alignment.index_at(self.side, self.cursors[self.side])
+
     def _header(self) -> Text:
         assert self.alignment is not None and self.diff is not None
         out = Text()
         out.append("◆ locked" if self.locked else "◇ unlocked",
                    style="bold green" if self.locked else "bold yellow")
         out.append(f"  align: {self.diff.align}  ", style="dim")
-        count = len(self.alignment.positions)
+        count = len(self.diff.differences)
+        index = self.current_difference()
         if count == 0:
             out.append("no differences", style="bold green")
-        elif self.difference_index is not None:
-            d = self.diff.differences[self._difference_number(self.difference_index)]
-            out.append(f"difference {self.difference_index + 1}/{count}: ", style="bold yellow")
-            out.append(clean(f"{d.kind}: {d.description}", limit=120))
+        elif index is not None:
+            d = self.diff.differences[index]
+            out.append(f"difference {index + 1}/{count}: ", style="bold yellow")
+            out.append(clean(f"{d.kind}: {d.description}", limit=160))
         else:
             out.append(f"{count} differences", style="bold yellow")
             out.append("  (f first · n next · N previous)", style="dim")
-        if self.marked:
-            out.append("  ≠ " + ", ".join(sorted(self.marked)), style="yellow")
         return out
-
-    def _difference_number(self, position_index: int) -> int:
-        """Index into ``diff.differences`` of the ``position_index``-th located difference."""
-        assert self.diff is not None
-        located = [i for i, d in enumerate(self.diff.differences)
-                   if d.a_seq is not None or d.b_seq is not None]
-        return located[position_index] if position_index < len(located) else 0
 
     # ── for tests and the debugger ──
 

@@ -84,22 +84,33 @@ async def test_first_next_previous_difference() -> None:
     store = await make_pair()
     async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
         screen = await ready(pilot)
-        alignment = screen.alignment
-        assert alignment is not None and alignment.positions
+        assert screen.diff is not None
+        kinds = [d.kind for d in screen.diff.differences]
+        # good: 7 tokens, CHECKPOINT, COMPLETE; bad: 6 tokens, GUARDRAIL, RETRY, 7 tokens, COMPLETE
+        assert kinds[:4] == ["extra", "token", "event", "missing"]
+        assert set(kinds[4:]) == {"state"}
         await pilot.press("f")
-        assert (screen.cursors["a"], screen.cursors["b"]) == alignment.positions[0]
-        assert screen.difference_index == 0
-        assert "difference 1/" in str(screen.header.render())
-        if len(alignment.by_side["a"]) > 1:
-            await pilot.press("n")
-            second = alignment.by_side["a"][1]
-            assert screen.cursors["a"] == second
-            await pilot.press("N")
-            assert screen.cursors["a"] == alignment.by_side["a"][0]
-        await pilot.press("G", "n")  # nothing after the end: stays put
-        assert screen.cursors["a"] == len(good_run()) - 1
-        await pilot.press("N")
-        assert screen.cursors["a"] == alignment.by_side["a"][-1]
+        # "only in B #6..#13": A waits on its last aligned event (#5) while B shows #6
+        assert screen.cursors == {"a": 5, "b": 6}
+        header = str(screen.header.render())
+        assert f"difference 1/{len(kinds)}: extra: only in B #6..#13" in header
+        await pilot.press("n")
+        assert screen.cursors == {"a": 7, "b": 15}  # '.' vs '!'
+        assert "difference 2/" in str(screen.header.render())
+        await pilot.press("n")
+        assert screen.cursors == {"a": 8, "b": 16}
+        await pilot.press("N", "N")
+        assert screen.cursors == {"a": 5, "b": 6}
+        await pilot.press("N")  # nothing before the first: stays
+        assert screen.cursors == {"a": 5, "b": 6} and screen.difference_index == 0
+        await pilot.press("g")
+        assert screen.difference_index is None
+        await pilot.press("n")  # from the cursor, not from a remembered difference
+        assert screen.cursors == {"a": 5, "b": 6}
+        await pilot.press("tab", "G")
+        assert screen.cursors["b"] == len(bad_run()) - 1
+        await pilot.press("N")  # the last difference that starts before B #16: '.' vs '!'
+        assert screen.difference_index == 1 and screen.cursors == {"a": 7, "b": 15}
 
 
 async def test_differing_fields_and_tokens_are_highlighted() -> None:
