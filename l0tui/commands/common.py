@@ -11,13 +11,14 @@ from typing import Any
 from l0core import (
     BaseEventStore,
     EventEnvelope,
+    RecordedEvent,
     ReplayedState,
     StoreConfigError,
     StreamMetadata,
     StreamNotFoundError,
     create_event_store,
 )
-from l0core.codec import encode_error
+from l0core.codec import encode_error, encode_event
 from l0core.stores.urls import mask_url
 from l0core.timeline import Timeline
 
@@ -78,6 +79,41 @@ async def load_timeline(store: BaseEventStore, stream_id: str) -> Timeline:
     if len(timeline) == 0:
         raise StreamNotFoundError(stream_id)
     return timeline
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, sub in value.items():
+            _flatten(sub, f"{prefix}.{key}" if prefix else str(key), out)
+    else:
+        out[prefix] = value
+
+
+def _short_repr(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def payload_changes(a: RecordedEvent, b: RecordedEvent, limit: int = 3) -> list[str]:
+    """What differs between two events of one kind (``ts`` ignored): ``path: a → b``.
+
+    Used to say *how* two paired events differ (``options.metadata.temperature:
+    0.2 → 1.3``) where the stream diff only says that they do.
+    """
+    if a.type != b.type:
+        return []
+    flat_a: dict[str, Any] = {}
+    flat_b: dict[str, Any] = {}
+    _flatten({k: v for k, v in encode_event(a).items() if k != "ts"}, "", flat_a)
+    _flatten({k: v for k, v in encode_event(b).items() if k != "ts"}, "", flat_b)
+    changes = []
+    for key in sorted(set(flat_a) | set(flat_b)):
+        x, y = flat_a.get(key, "—"), flat_b.get(key, "—")
+        if x != y:
+            changes.append(f"{key}: {_short_repr(x)} → {_short_repr(y)}")
+    if len(changes) > limit:
+        changes = [*changes[:limit], f"(+{len(changes) - limit} more)"]
+    return changes
 
 
 def state_to_json(state: ReplayedState) -> dict[str, Any]:

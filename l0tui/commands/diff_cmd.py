@@ -27,12 +27,14 @@ from l0tui.commands.common import (
     is_url,
     load_timeline,
     open_store,
+    payload_changes,
 )
 from l0tui.output import Output, safe_text, shorten
 from l0tui.output import format_delta_value as format_value
 
 if TYPE_CHECKING:
     from l0core.diff import StreamDiff
+    from l0core.timeline import Timeline
 
 HELP = "compare two streams (TUI on a terminal; exit 1 when they differ)"
 EPILOG = """examples:
@@ -125,6 +127,14 @@ def _plain_value(value: Any) -> Any:
     return str(value)
 
 
+def _details(d: Any, a: Timeline, b: Timeline) -> str:
+    """How two paired events differ, for ``event`` differences (``: path: x → y``)."""
+    if d.kind != "event" or d.a_seq is None or d.b_seq is None:
+        return ""
+    changes = payload_changes(a.envelope(d.a_seq).event, b.envelope(d.b_seq).event)
+    return (": " + "; ".join(changes)) if changes else ""
+
+
 def to_json(diff: StreamDiff, left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     first = next((d for d in diff.differences if d.a_seq is not None or d.b_seq is not None),
                  None)
@@ -164,6 +174,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         out.json(to_json(diff, left, right))
         return status
     shown = diff.differences[: args.limit]
+    details = {id(d): _details(d, timeline_a, timeline_b) for d in shown}
     hidden = len(diff.differences) - len(shown)
     if out.rich:
         table = Table(title=Text(f"{left_id} ↔ {right_id}"), header_style="bold")
@@ -179,7 +190,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
             b_seq = "-" if d.b_seq is None else d.b_seq
             where = f"a#{a_seq} b#{b_seq}"
             out.show(Text.assemble((f"{where:<16} ", "dim"), (f"{d.kind:<12} ", "yellow"),
-                                   shorten(d.description, 120)))
+                                   shorten(d.description + details[id(d)], 160)))
         if hidden:
             out.show(Text(f"… {hidden} more difference(s) (--limit, or --json for all)",
                           style="dim"))
@@ -194,7 +205,8 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                  "differs" if d.differs else "same"))
     for d in shown:
         out.row(("difference", d.kind, "-" if d.a_seq is None else str(d.a_seq),
-                 "-" if d.b_seq is None else str(d.b_seq), shorten(d.description, 200)))
+                 "-" if d.b_seq is None else str(d.b_seq),
+                 shorten(d.description + details[id(d)], 300)))
     if hidden:
         out.row(("more", str(hidden)))
     out.row(("result", "identical" if diff.identical else "differ",

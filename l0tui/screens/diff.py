@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 from l0core import BaseEventStore, L0Error, create_event_store
 from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline import Timeline
-from l0tui.commands.common import load_timeline
+from l0tui.commands.common import load_timeline, payload_changes
 from l0tui.text import clean
 from l0tui.widgets.diff_content import render_pair, token_view
 from l0tui.widgets.diff_side import DiffSide
@@ -374,6 +374,11 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
             d = self.diff.differences[index]
             out.append(f"difference {index + 1}/{count}: ", style="bold yellow")
             out.append(clean(f"{d.kind}: {d.description}", limit=160))
+            if d.kind == "event" and d.a_seq is not None and d.b_seq is not None:
+                changes = payload_changes(self.timelines["a"].envelope(d.a_seq).event,
+                                          self.timelines["b"].envelope(d.b_seq).event)
+                if changes:
+                    out.append("  " + clean("; ".join(changes), limit=160), style="yellow")
         else:
             out.append(f"{count} differences", style="bold yellow")
             out.append("  (f first · n next · N previous)", style="dim")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from l0core import create_event_store
+from l0core import RecordedEvent, create_event_store
 from l0tui.cli import run
 from tests.cli.streams import fill
 
@@ -38,6 +38,20 @@ def make_store(location: str, names: tuple[str, ...] | None = None) -> None:
         store = await create_event_store(location)
         try:
             await fill(store) if names is None else await fill(store, names)
+        finally:
+            await store.close()
+
+    asyncio.run(build())
+
+
+def make_store_events(location: str, streams: dict[str, list[RecordedEvent]]) -> None:
+    """Write ``streams`` (id -> events) into a new store at ``location``."""
+
+    async def build() -> None:
+        store = await create_event_store(location)
+        try:
+            for stream_id, events in streams.items():
+                await store.append_many(stream_id, events, expected_seq=-1)
         finally:
             await store.close()
 

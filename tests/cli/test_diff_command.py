@@ -93,3 +93,34 @@ def test_real_processes_exit_status(store_dir: str) -> None:
     missing = _l0tui("show", store_dir, "nope")
     assert missing.returncode == 2
     assert missing.stderr == "l0tui: stream 'nope' not found\n"
+
+
+def test_payload_changes_say_how_paired_events_differ() -> None:
+    from l0core import SerializedOptions, StartEvent, TokenEvent
+    from l0tui.commands.common import payload_changes
+
+    a = StartEvent(ts=1.0, options=SerializedOptions(model="m", metadata={"temperature": 0.2}))
+    b = StartEvent(ts=2.0, options=SerializedOptions(model="m", metadata={"temperature": 1.3}))
+    assert payload_changes(a, b) == ["options.metadata.temperature: 0.2 → 1.3"]
+    assert payload_changes(a, a) == []
+    assert payload_changes(a, TokenEvent(ts=1.0, value="x", index=0)) == []  # kinds differ
+    wide = StartEvent(ts=1.0, options=SerializedOptions(metadata={str(i): i for i in range(6)}))
+    assert payload_changes(a, wide)[-1] == "(+5 more)"  # model, temperature and 6 keys
+
+
+def test_diff_text_explains_event_differences(cli: Runner, tmp_path: Path) -> None:
+    from l0core import SerializedOptions, StartEvent, TokenEvent
+    from tests.cli.conftest import make_store_events
+
+    location = str(tmp_path / "s")
+    make_store_events(location, {
+        "x": [StartEvent(ts=1.0, options=SerializedOptions(model="m", metadata={"t": 0.2})),
+              TokenEvent(ts=2.0, value="hi", index=0)],
+        "y": [StartEvent(ts=5.0, options=SerializedOptions(model="m", metadata={"t": 1.3})),
+              TokenEvent(ts=6.0, value="hi", index=0)],
+    })
+    result = cli("diff", location, "x", "y")
+    assert result.status == 1
+    rows = [line.split("\t") for line in result.out.splitlines() if line.startswith("difference")]
+    assert rows == [["difference", "event", "0", "0",
+                     "A #0 START vs B #0 START: options.metadata.t: 0.2 → 1.3"]]
