@@ -603,6 +603,18 @@ class FileEventStore(BaseEventStoreWithSnapshots):
             events = self._read_legacy(stream_id, path)
             end = len(events) if to_seq is None else max(0, min(len(events), to_seq + 1))
             return events[max(0, from_seq):end]
+        if to_seq is not None:  # a range: read only as far as it goes
+            if to_seq < from_seq:
+                return []
+            reader = _BatchReader(path, stream_id, max(0, from_seq),
+                                  min(to_seq - max(0, from_seq) + 1, 50_000))
+            out: list[EventEnvelope] = []
+            try:
+                while (not out or out[-1].seq < to_seq) and (batch := reader.next_batch()):
+                    out.extend(batch)
+            finally:
+                reader.close()
+            return [e for e in out if e.seq <= to_seq] if out and out[-1].seq > to_seq else out
         try:
             with open(path, "rb") as fh:
                 data = fh.read()
