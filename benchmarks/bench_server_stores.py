@@ -5,10 +5,13 @@
 Rows per store: single appends (one ``append`` per event, one stream), single
 appends from 8 tasks on 8 streams at once, batched (``append_many`` of 1,000),
 and reading the batched stream back. Each figure is the median of ``--runs``
-runs, each on a fresh stream. Targets (DESIGN 3): PostgreSQL >= 20k events/s
-batched, Redis >= 30k events/s batched. Servers default to the dev machine's
-(override with L0_TEST_POSTGRES_URL / L0_TEST_REDIS_URL); a store whose server
-or module is missing is reported as skipped.
+runs, each on a fresh stream. The second PostgreSQL row shows what the commit
+costs: ``notify=false`` (no ``pg_notify``, followers poll) and
+``synchronous_commit=off`` (the server acknowledges before its WAL is flushed).
+Targets (DESIGN 3): PostgreSQL >= 20k events/s batched, Redis >= 30k events/s
+batched. Servers default to the dev machine's (override with
+L0_TEST_POSTGRES_URL / L0_TEST_REDIS_URL); a store whose server or module is
+missing is reported as skipped.
 """
 
 from __future__ import annotations
@@ -44,14 +47,15 @@ def events(n: int, start: int = 0) -> list[TokenEvent]:
 
 
 @asynccontextmanager
-async def postgres_store() -> AsyncIterator[BaseEventStore]:
+async def postgres_store(url: str = PG_URL, **options: Any) -> AsyncIterator[BaseEventStore]:
     import psycopg
     from psycopg import sql
 
     from l0core.stores.postgres import PostgresEventStore
 
     schema = f"l0bench_{secrets.token_hex(4)}"
-    cfg = StorageAdapterConfig(type="postgres", connection=PG_URL, options={"schema": schema})
+    cfg = StorageAdapterConfig(type="postgres", connection=url,
+                               options={"schema": schema, **options})
     store = await PostgresEventStore(cfg).open()
     try:
         yield store
@@ -154,7 +158,14 @@ async def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="append_many(1000) calls per run")
     args = parser.parse_args()
     rows = []
+    sep = "&" if "?" in PG_URL else "?"
+    relaxed = PG_URL + sep + "options=-c%20synchronous_commit%3Doff"
+
+    def postgres_relaxed() -> Any:
+        return postgres_store(relaxed, notify="false")
+
     for name, opener in (("file", file_store), ("postgres", postgres_store),
+                         ("postgres, notify=false, async commit", postgres_relaxed),
                          ("redis", redis_store)):
         rows.append(await measure(name, opener, args.runs, args.single, args.batches))
     print(f"append throughput, events/s (median of {args.runs} runs; single: {args.single} "

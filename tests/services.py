@@ -17,6 +17,7 @@ import os
 import secrets
 import socket
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -143,6 +144,25 @@ def delete_redis_prefix(url: str, prefix: str) -> int:
         return len(keys)
     finally:
         client.close()
+
+
+def with_query(url: str, **params: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return url + sep + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def check_writers(envelopes: list[Any], acked: dict[tuple[int, int], int], writers: int,
+                  per: int) -> None:
+    """Contiguous seqs, every acknowledged append exactly once at its seq, order kept."""
+    assert [e.seq for e in envelopes] == list(range(writers * per))
+    values = [e.event.value for e in envelopes]
+    assert len(set(values)) == len(values), "an append was written twice"
+    position = {v: e.seq for v, e in zip(values, envelopes, strict=True)}
+    for (w, i), seq in acked.items():
+        assert position[f"{w}:{i}"] == seq
+    for w in range(writers):
+        mine = [int(v.split(":")[1]) for v in values if v.split(":")[0] == str(w)]
+        assert mine == list(range(per))
 
 
 class FaultProxy:

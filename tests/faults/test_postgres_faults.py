@@ -23,7 +23,14 @@ from l0core import TokenEvent
 from l0core.errors import StoreConnectionError
 from l0core.stores.base import StorageAdapterConfig
 from l0core.stores.registry import create_event_store
-from tests.services import FaultProxy, drop_postgres_schema, postgres_dsn, unique_name
+from tests.services import (
+    FaultProxy,
+    check_writers,
+    drop_postgres_schema,
+    postgres_dsn,
+    unique_name,
+    with_query,
+)
 
 pytestmark = pytest.mark.services
 
@@ -42,25 +49,6 @@ async def open_pg(url: str, schema: str, **options: Any) -> Any:
     cfg = StorageAdapterConfig(type="postgres", connection=url,
                                options={"schema": schema, **options})
     return await PostgresEventStore(cfg).open()
-
-
-def with_query(url: str, **params: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return url + sep + "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def check_writers(envelopes: list[Any], acked: dict[tuple[int, int], int], writers: int,
-                  per: int) -> None:
-    """Contiguous seqs, every acknowledged append exactly once at its seq, order kept."""
-    assert [e.seq for e in envelopes] == list(range(writers * per))
-    values = [e.event.value for e in envelopes]
-    assert len(set(values)) == len(values), "an append was written twice"
-    position = {v: e.seq for v, e in zip(values, envelopes, strict=True)}
-    for (w, i), seq in acked.items():
-        assert position[f"{w}:{i}"] == seq
-    for w in range(writers):
-        mine = [int(v.split(":")[1]) for v in values if v.split(":")[0] == str(w)]
-        assert mine == list(range(per))
 
 
 # ── 4 processes x 1,000 appends ──

@@ -24,8 +24,14 @@ from l0core import TokenEvent
 from l0core.errors import StoreConnectionError
 from l0core.stores.base import StorageAdapterConfig
 from l0core.stores.registry import create_event_store
-from tests.faults.test_postgres_faults import check_writers, with_query
-from tests.services import FaultProxy, delete_redis_prefix, redis_url, unique_name
+from tests.services import (
+    FaultProxy,
+    check_writers,
+    delete_redis_prefix,
+    redis_url,
+    unique_name,
+    with_query,
+)
 
 pytestmark = pytest.mark.services
 
