@@ -725,6 +725,10 @@ $fn$;
             pass  # connection lost: waiters fall back to polling; the next wait reconnects
         finally:
             self._listener_ready = False
+            for futs in self._waiters.values():  # re-read now rather than at the timeout
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_result(None)
             with contextlib.suppress(Exception):
                 await conn.close()
 

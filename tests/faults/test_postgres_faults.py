@@ -201,3 +201,39 @@ async def test_refused_connection_is_one_clear_line(url: str, needle: str) -> No
         assert ":***@" in message
     assert "\n" not in message
     assert err.value.__suppress_context__ and err.value.__cause__ is None
+
+
+async def test_follow_survives_a_killed_listener(pg_schema: tuple[str, str]) -> None:
+    """LISTEN's connection dies: the follower polls, reconnects, and misses nothing."""
+    import psycopg
+
+    from l0core import CompleteEvent
+
+    dsn, schema = pg_schema
+    app = unique_name("app")
+    follower = await open_pg(with_query(dsn, application_name=app), schema)
+    writer = await open_pg(dsn, schema)
+    admin = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    try:
+        seen: list[int] = []
+
+        async def follow() -> None:
+            async for env in follower.subscribe("live", poll_interval=0.05):
+                seen.append(env.seq)
+
+        task = asyncio.create_task(follow())
+        await writer.append("live", TokenEvent(ts=1, value="a", index=0))
+        for _ in range(100):
+            if seen == [0]:
+                break
+            await asyncio.sleep(0.02)
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE application_name = %s", (app,))
+        await writer.append("live", TokenEvent(ts=2, value="b", index=1))
+        await writer.append("live", CompleteEvent(ts=3, content="ab", token_count=2))
+        await asyncio.wait_for(task, timeout=10)
+        assert seen == [0, 1, 2]
+    finally:
+        await admin.close()
+        await follower.close()
+        await writer.close()
