@@ -328,8 +328,13 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         left, right, self.differing_tokens = render_pair(views["a"], views["b"])
         self.panes["a"].content.show_text(left)
         self.panes["b"].content.show_text(right)
+        current = self.current_difference()
         for side in SIDES:
             pane = self.panes[side]
+            column = 0 if side == "a" else 1
+            pane.strip.show([p[column] for p in self.alignment.positions],
+                            len(self.timelines[side]),
+                            None if current is None else self.alignment.positions[current][column])
             pane.state_panel.marked = self.marked
             pane.scrubber.note = self._note(side)
             pane.set_title(self._title(side))

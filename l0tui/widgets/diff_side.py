@@ -9,12 +9,15 @@ from textual.message import Message
 from textual.widgets import Static
 
 from l0tui.widgets.content_view import ContentView
+from l0tui.widgets.diff_strip import DiffStrip
 from l0tui.widgets.scrubber import Scrubber
 from l0tui.widgets.state_panel import StatePanel
 
 
 class DiffSide(Vertical):
     """A pane for side ``"a"`` (left) or ``"b"`` (right); the screen drives it.
+
+    Under the scrubber a :class:`DiffStrip` marks where this side's differences are.
 
     Scrubber seeks and state-panel jumps come out as :class:`DiffSide.Seek` carrying
     the side, so the screen knows which cursor to move.
@@ -52,6 +55,7 @@ class DiffSide(Vertical):
         self.side = side
         self.title = Static("", classes="diff-title")
         self.scrubber = Scrubber()
+        self.strip = DiffStrip()
         self.state_panel = StatePanel()
         self.content = ContentView()
         # The screen owns the keys: panes never take focus away from it.
@@ -61,6 +65,7 @@ class DiffSide(Vertical):
     def compose(self) -> ComposeResult:
         yield self.title
         yield self.scrubber
+        yield self.strip
         yield self.state_panel
         yield self.content
 

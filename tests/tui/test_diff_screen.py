@@ -191,3 +191,22 @@ async def test_svg_screenshot_of_the_diff(tmp_path: Path) -> None:
         svg = fh.read()
     assert written == str(tmp_path / "diff.svg")
     assert svg.startswith("<svg") and "good_run" in svg and "bad_run" in svg
+
+
+def test_strip_cells_mark_difference_positions() -> None:
+    from l0tui.widgets.diff_strip import strip_cells
+
+    assert strip_cells([0, 5, 9], 10, 10) == [True] + [False] * 4 + [True] + [False] * 3 + [True]
+    assert strip_cells([0, 99], 100, 4) == [True, False, False, True]
+    assert strip_cells([3], 0, 5) == [False] * 5
+
+
+async def test_difference_strips_follow_the_sides() -> None:
+    store = await make_pair()
+    async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("f")
+        strip_a = screen.panes["a"].strip
+        line = "".join(seg.text for seg in strip_a.render_line(0))
+        assert line.count("≠") >= 3 and len(line) == strip_a.size.width
+        assert strip_a._current == 5 and screen.panes["b"].strip._current == 6
