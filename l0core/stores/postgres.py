@@ -102,6 +102,14 @@ def _float_option(options: Mapping[str, Any], key: str, default: float) -> float
     return value
 
 
+_PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)[^&\s]*")
+
+
+def _mask(location: str) -> str:
+    """``location`` without secrets: a URL's password, and ``password=`` parameters."""
+    return _PASSWORD_PARAM.sub(r"\1***", mask_url(location))
+
+
 def split_url(url: str) -> tuple[str, dict[str, str]]:
     """Separate this store's options from a ``postgresql://`` URL's query.
 
@@ -111,7 +119,7 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError as exc:
-        raise StoreConfigError(f"malformed PostgreSQL URL {mask_url(url)!r}: {exc}") from None
+        raise StoreConfigError(f"malformed PostgreSQL URL {_mask(url)!r}: {exc}") from None
     ours = {k: v for k, v in query if k in _OPTION_KEYS}
     rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
     return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
@@ -364,7 +372,7 @@ $fn$;
     # ── lifecycle ──
 
     def describe(self) -> str:
-        return mask_url(self.config.connection or "postgresql://")
+        return _mask(self.config.connection or "postgresql://")
 
     async def open(self) -> PostgresEventStore:
         """Connect, create or migrate the schema (unless read-only), start the pool."""

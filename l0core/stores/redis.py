@@ -19,6 +19,7 @@ reply finds its own batch and returns its seq instead of writing it twice.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
@@ -188,13 +189,21 @@ def _entry_id(seq: int) -> str:
     return f"0-{seq + 1}"
 
 
+_PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)[^&\s]*")
+
+
+def _mask(location: str) -> str:
+    """``location`` without secrets: a URL's password, and ``password=`` parameters."""
+    return _PASSWORD_PARAM.sub(r"\1***", mask_url(location))
+
+
 def split_url(url: str) -> tuple[str, dict[str, str]]:
     """Separate this store's options from a ``redis://`` URL's query (redis-py gets the rest)."""
     try:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError as exc:
-        raise StoreConfigError(f"malformed Redis URL {mask_url(url)!r}: {exc}") from None
+        raise StoreConfigError(f"malformed Redis URL {_mask(url)!r}: {exc}") from None
     ours = {k: v for k, v in query if k in _OPTION_KEYS}
     rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
     return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
@@ -244,7 +253,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         return f"{self.prefix}:streams"
 
     def describe(self) -> str:
-        return mask_url(self.config.connection or self._url)
+        return _mask(self.config.connection or self._url)
 
     # ── lifecycle ──
 

@@ -185,6 +185,7 @@ async def test_server_gone_mid_run_gives_one_clear_error(pg_schema: tuple[str, s
     ("url", "needle"),
     [
         ("postgresql://postgres:s3cret@127.0.0.1:1/postgres", "Connection refused"),
+        ("postgresql://postgres@127.0.0.1:1/postgres?password=s3cret", "Connection refused"),
         ("postgresql://l0_no_such_role@{host}/postgres", 'role "l0_no_such_role" does not exist'),
         ("postgresql://postgres:s3cret@{host}/l0_no_such_db",
          'database "l0_no_such_db" does not exist'),
