@@ -247,7 +247,6 @@ def _same_streams(a: str, b: str, names: tuple[str, ...]) -> None:
 
 def test_copy_file_to_sqlite_and_back_keeps_every_event(cli: Runner, store_dir: str,
                                                         tmp_path: Path) -> None:
-    pytest.importorskip("l0core.stores.sqlite", reason="the SQLite store is not there yet")
     db = f"sqlite:///{tmp_path / 'runs.db'}"
     result = cli("copy", store_dir, db, "--json")
     assert result.status == 0, result.err

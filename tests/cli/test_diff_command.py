@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("l0core.diff", reason="l0core.diff (the stream diff) is not there yet")
-
 from l0core import StoreConfigError
 from l0tui.commands.diff_cmd import split_spec
 from tests.cli.conftest import Runner

@@ -42,7 +42,6 @@ def test_a_store_argument_opens_the_tui(cli: Runner, tui_calls: list[tuple[Any, 
 
 def test_diff_on_a_terminal_opens_the_diff_screen(cli: Runner, tui_calls: list[tuple[Any, ...]],
                                                   store_dir: str) -> None:
-    pytest.importorskip("l0core.diff", reason="l0core.diff is not there yet")
     assert cli("diff", store_dir, "good_run", "bad_run", tty=True).status == 0
     assert tui_calls == [(store_dir, None, (store_dir, "good_run", store_dir, "bad_run"))]
     # --json, --plain and --no-tui stay headless even on a terminal (exit 1: they differ)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.pilot import Pilot
-
-pytest.importorskip("l0core.diff", reason="l0core.diff (the stream diff) is not there yet")
 
 from l0core import InMemoryEventStore
 from l0tui.app import L0TuiApp

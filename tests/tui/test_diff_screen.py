@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
-
-pytest.importorskip("l0core.diff", reason="l0core.diff (the stream diff) is not there yet")
 
 from l0core import InMemoryEventStore
 from l0tui.screens.diff import DiffApp, DiffScreen
