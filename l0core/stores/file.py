@@ -312,7 +312,7 @@ class FileEventStore(BaseEventStoreWithSnapshots):
         h = self._handle(stream_id)
         loop = asyncio.get_running_loop()
         if h.lease_loop is loop:
-            if self.ttl > 0:  # expiry is judged by mtime: look at the file again
+            if self.ttl > 0 or h.size < 0:  # expiry needs the mtime; a failed write, the size
                 self._sync_state(h, stream_id, os.fstat(h.fd), migrate=False)
             return self._write_batch(h, stream_id, events, expected_seq)
         if not h.lock.acquire(blocking=False):

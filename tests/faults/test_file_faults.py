@@ -217,9 +217,10 @@ async def test_injected_disk_full_acknowledges_nothing(tmp_path: Path,
 
     monkeypatch.setattr(file_module, "_write", half_then_full)
     big = [TokenEvent(ts=2, value="x" * 50, index=5 + i) for i in range(40)]
-    with pytest.raises(OSError, match="No space"):
-        await store.append_many("s1", big)
-    assert (tmp_path / "s1.jsonl").read_bytes() == before
+    for _ in range(2):  # twice in a row, within one lease: the rollback must hold both times
+        with pytest.raises(OSError, match="No space"):
+            await store.append_many("s1", big)
+        assert (tmp_path / "s1.jsonl").read_bytes() == before
     assert len(await store.get_events("s1")) == 5
     monkeypatch.setattr(file_module, "_write", real_write)
     assert await store.append_many("s1", big) == 44
