@@ -427,8 +427,9 @@ $fn$;
 
     async def _migrate(self, conn: Conn) -> None:
         async with conn.transaction():
+            # One migration at a time per schema (CREATE SCHEMA itself can race).
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                               (f"l0core:{self.schema}.{self.prefix}",))
+                               (f"l0core:{self.schema}",))
             cur = await conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
                                      (self.schema,))
             if await cur.fetchone() is None:

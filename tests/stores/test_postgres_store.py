@@ -304,3 +304,15 @@ def test_services_skip_or_fail_when_a_server_is_down(
     monkeypatch.setenv("L0_REQUIRE_SERVICES", "1")
     with pytest.raises(pytest.fail.Exception, match="L0_REQUIRE_SERVICES=1"):
         find()
+
+
+async def test_concurrent_first_opens_of_a_new_schema(pg_schema: tuple[str, str]) -> None:
+    """Several stores (different prefixes) creating one schema at once all succeed."""
+    dsn, schema = pg_schema
+    stores = await asyncio.gather(*(open_pg(dsn, schema, prefix=f"p{i}") for i in range(5)))
+    try:
+        for i, store in enumerate(stores):
+            assert await store.append(f"s{i}", tokens(1)[0]) == 0
+    finally:
+        for store in stores:
+            await store.close()
