@@ -24,10 +24,9 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, islice
-from operator import attrgetter
+from itertools import compress
 from typing import Any
 
 from l0core.events import (
@@ -77,7 +76,6 @@ _CLASS_RANK: dict[type, int] = {
 }
 
 _IS_TOKEN = bytes([1] + [0] * 255)  # translate table: rank -> 1 for TOKEN, else 0
-_TOKEN_VALUE = attrgetter("event.value")
 
 _BLOCK = 64  # fan-out of the minimap's block-maximum pyramid
 
@@ -124,10 +122,11 @@ class Timing:
 class _Version:
     """One content buffer: a base string plus the tokens appended to it since."""
 
-    __slots__ = ("lowered", "parts", "text")
+    __slots__ = ("base_len", "lowered", "parts", "text")
 
     def __init__(self, base: str) -> None:
         self.text = base
+        self.base_len = len(base)
         self.parts: list[str] = []
         self.lowered: str | None = None
 
@@ -138,52 +137,17 @@ class _Version:
             self.lowered = None
         return self.text
 
-    def lower(self) -> str:
-        """The full text lower-cased (cached until the text grows)."""
+    def lower(self) -> str | None:
+        """The text lower-cased, if that keeps every character's offset (else None).
+
+        Made on the first case-insensitive literal search and kept until the text
+        grows: one more copy of the content buys a ~20x faster search.
+        """
         text = self.full()
         if self.lowered is None:
-            self.lowered = text.lower()
-        return self.lowered
-
-
-class _TokenIndex:
-    """All TOKEN values joined in seq order, with each token's seq and end offset."""
-
-    __slots__ = ("covered", "ends", "lowered", "seqs", "text", "ts")
-
-    def __init__(self) -> None:
-        self.covered = 0  # envelopes scanned so far
-        self.text = ""
-        self.lowered: str | None = None
-        self.seqs = array("q")
-        self.ends = array("q")
-        self.ts = array("d")
-
-    def update(
-        self, envelopes: Sequence[EventEnvelope], ranks: bytearray, ts: array[float]
-    ) -> None:
-        """Take in the TOKEN events among ``envelopes[covered:]`` (C-level loops only)."""
-        start, upto = self.covered, len(envelopes)
-        if start >= upto:
-            return
-        mask = ranks[start:upto].translate(_IS_TOKEN)
-        self.seqs.extend(compress(range(start, upto), mask))
-        self.ts.extend(compress(ts[start:upto], mask))
-        values = list(map(_TOKEN_VALUE, compress(envelopes[start:upto], mask)))
-        base = self.ends[-1] if self.ends else 0
-        self.ends.extend(islice(accumulate(map(len, values), initial=base), 1, None))
-        self.text = self.text + "".join(values)
-        self.lowered = None
-        self.covered = upto
-
-    def lower(self) -> str:
-        if self.lowered is None:
-            self.lowered = self.text.lower()
-        return self.lowered
-
-    def start_of(self, i: int) -> int:
-        """Text offset where token number ``i`` starts (``len(text)`` past the end)."""
-        return self.ends[i - 1] if i > 0 else 0
+            low = text.lower()
+            self.lowered = low if len(low) == len(text) else ""
+        return self.lowered if len(self.lowered) == len(text) else None
 
 
 class _History:
@@ -215,8 +179,8 @@ class Timeline:
         # content: (seq, version, length) per change; token_count: (seq, value)
         self._versions: list[_Version] = [_Version("")]
         self._c_seq = array("q")
-        self._c_ver = array("q")
         self._c_len = array("q")
+        self._v_first = array("q", [0])  # index of each version's first change entry
         self._tc_seq = array("q")
         self._tc_val = array("q")
         # violations: flattened list, and (seq, count) per change
@@ -248,7 +212,6 @@ class Timeline:
         self._lm_by_rank: list[array[int]] = [array("q") for _ in IMPORTANCE]
         # minimap pyramid: _pyramid[k][j] = max rank over block j of level k-1
         self._pyramid: list[bytearray] = [self._rank]
-        self._tokens = _TokenIndex()
         self._cache: dict[Any, Any] = {}
         env_list = envelopes if isinstance(envelopes, Sequence) else list(envelopes)
         if env_list:
@@ -280,10 +243,9 @@ class Timeline:
         rank_of = _CLASS_RANK
         ranks = self._rank
         ts_append = self._ts.append
-        c_seq, c_ver, c_len = self._c_seq.append, self._c_ver.append, self._c_len.append
+        c_seq, c_len = self._c_seq.append, self._c_len.append
         tc_seq, tc_val = self._tc_seq.append, self._tc_val.append
-        ver = len(self._versions) - 1
-        version = self._versions[ver]
+        version = self._versions[-1]
         parts_append = version.parts.append
         clen = self._clen
         tc = self._tc
@@ -299,7 +261,6 @@ class Timeline:
                     parts_append(value)
                     clen += len(value)
                     c_seq(seq)
-                    c_ver(ver)
                     c_len(clen)
                 if ev.index + 1 != tc:
                     tc = ev.index + 1
@@ -325,11 +286,10 @@ class Timeline:
             ):
                 version = _Version(new_content)
                 self._versions.append(version)
-                ver += 1
+                self._v_first.append(len(self._c_seq))
                 parts_append = version.parts.append
                 clen = len(new_content)
                 c_seq(seq)
-                c_ver(ver)
                 c_len(clen)
             self._apply_rare(seq, ev)
         ranks.extend(batch_ranks)
@@ -416,7 +376,16 @@ class Timeline:
         i = bisect_right(self._c_seq, seq) - 1
         if i < 0:
             return ""
-        return self._versions[self._c_ver[i]].full()[: self._c_len[i]]
+        return self._versions[self._version_of(i)].full()[: self._c_len[i]]
+
+    def _version_of(self, entry: int) -> int:
+        """The content version a change entry belongs to."""
+        return bisect_right(self._v_first, entry) - 1
+
+    def _version_span(self, v: int) -> tuple[int, int]:
+        """The change entries ``[lo, hi)`` of version ``v``."""
+        first = self._v_first
+        return first[v], first[v + 1] if v + 1 < len(first) else len(self._c_seq)
 
     def state_at(self, seq: int) -> ReplayedState:
         """The fold of events ``0..seq`` (inclusive), as a fresh object."""
@@ -491,9 +460,17 @@ class Timeline:
             return self._lm_seq
         rank = _RANK[RecordedEventType(kind)]
         if rank == _TOKEN:
-            tokens = self._token_index()
-            return tokens.seqs
+            return self._token_seqs()
         return self._lm_by_rank[rank]
+
+    def _token_seqs(self) -> array[int]:
+        """Seqs of the TOKEN events (built on demand with C-level loops, cached)."""
+        cached: array[int] | None = self._cache.get("token_seqs")
+        if cached is None:
+            mask = self._rank.translate(_IS_TOKEN)
+            cached = array("q", compress(range(len(self._rank)), mask))
+            self._cache["token_seqs"] = cached
+        return cached
 
     def landmarks(self, kind: RecordedEventType | str | None = None) -> Sequence[int]:
         """Sorted seqs of the non-TOKEN events, or of one kind (a copy)."""
@@ -501,6 +478,9 @@ class Timeline:
 
     def next_landmark(self, seq: int, kind: RecordedEventType | str | None = None) -> int | None:
         """The first landmark (of ``kind``) after ``seq``."""
+        if kind is not None and RecordedEventType(kind) == RecordedEventType.TOKEN:
+            found = self._rank.find(_TOKEN, max(0, seq + 1))
+            return found if found >= 0 else None
         seqs = self._landmark_array(kind)
         i = bisect_right(seqs, seq)
         return seqs[i] if i < len(seqs) else None
@@ -509,6 +489,9 @@ class Timeline:
         self, seq: int, kind: RecordedEventType | str | None = None
     ) -> int | None:
         """The last landmark (of ``kind``) before ``seq``."""
+        if kind is not None and RecordedEventType(kind) == RecordedEventType.TOKEN:
+            found = self._rank.rfind(_TOKEN, 0, max(0, seq))
+            return found if found >= 0 else None
         seqs = self._landmark_array(kind)
         i = bisect_left(seqs, seq) - 1
         return seqs[i] if i >= 0 else None
@@ -581,16 +564,22 @@ class Timeline:
 
     # ───────────────────────────── attempts ─────────────────────────────
 
-    def _token_index(self) -> _TokenIndex:
-        self._tokens.update(self._envs, self._rank, self._ts)
-        return self._tokens
-
     def _token_text(self, start: int, stop: int) -> str:
-        """The TOKEN values with ``start <= seq < stop``, joined."""
-        tokens = self._token_index()
-        i = bisect_left(tokens.seqs, start)
-        j = bisect_left(tokens.seqs, stop, i)
-        return tokens.text[tokens.start_of(i) : tokens.start_of(j)]
+        """The TOKEN values with ``start <= seq < stop``, joined (sliced from the versions)."""
+        c_seq, c_len = self._c_seq, self._c_len
+        k = bisect_left(c_seq, start)
+        end = bisect_left(c_seq, stop, k)
+        parts = []
+        while k < end:
+            v = self._version_of(k)
+            v_lo, v_hi = self._version_span(v)
+            group_end = min(end, v_hi)
+            first = k + 1 if v > 0 and k == v_lo else k  # skip the entry that set the base
+            if first < group_end:
+                lo_len = c_len[first - 1] if first > v_lo else 0
+                parts.append(self._versions[v].full()[lo_len : c_len[group_end - 1]])
+            k = group_end
+        return "".join(parts)
 
     def attempts(self) -> list[Attempt]:
         """The stream split into attempts (a copy of the cached list).
@@ -701,11 +690,15 @@ class Timeline:
         origin = self._ts[starts[0]] if starts else self._ts[0]
         return self._ts[first] - origin
 
-    def _sorted_token_ts(self) -> list[float]:
-        cached = self._cache.get("token_ts")
+    def _token_ts(self) -> array[float]:
+        """The ``ts`` of every TOKEN event, in seq order."""
+        return array("d", compress(self._ts, self._rank.translate(_IS_TOKEN)))
+
+    def _sorted_token_ts(self) -> array[float]:
+        cached: array[float] | None = self._cache.get("sorted_token_ts")
         if cached is None:
-            cached = sorted(self._token_index().ts)
-            self._cache["token_ts"] = cached
+            cached = array("d", sorted(self._token_ts()))
+            self._cache["sorted_token_ts"] = cached
         return cached
 
     def timing(self, stall_ms: float = 2000.0) -> Timing:
@@ -719,9 +712,8 @@ class Timeline:
         ts = self._ts
         if not ts:
             return Timing(None, 0.0, 0.0, 0.0, 0.0, [])
-        tokens = self._token_index()
         ttft = self.time_to_first_token_ms()
-        tok_ts = tokens.ts
+        tok_ts = self._token_ts()
         gaps = sorted(map(float.__sub__, tok_ts[1:], tok_ts[:-1]))
         if gaps:
             median = gaps[len(gaps) // 2] if len(gaps) % 2 else (
@@ -771,14 +763,16 @@ class Timeline:
     ) -> list[int]:
         """Sorted seqs that match ``pattern`` (a literal unless ``regex``).
 
-        Scopes: ``"token"`` searches the text of all TOKEN values joined in seq
-        order, so a word split over tokens is found; a match is reported at the
-        token holding its first character. ``"content"`` searches the accumulated
-        content and reports the seq at which a match is first complete in it (a
-        match inside text that a CONTINUATION or COMPLETE put there is reported at
-        that event). ``"payload"`` searches every non-TOKEN event's JSON.
-        ``"all"`` is the union. An empty pattern matches nothing; a bad regex
-        raises ``ValueError``.
+        Scopes: ``"token"`` searches the text the TOKEN events appended to the
+        content, so a word split over several tokens is found; a match is reported
+        at the token holding its first character (matches do not reach back into
+        text a CONTINUATION or COMPLETE put in the content). ``"content"`` searches
+        the accumulated content and reports the seq at which a match is first
+        complete in it (a match inside text that a CONTINUATION or COMPLETE put
+        there is reported at that event). ``"payload"`` searches every non-TOKEN
+        event's JSON. ``"all"`` is the union. Case-insensitive means
+        ``re.IGNORECASE``. An empty pattern matches nothing; a bad regex raises
+        ``ValueError``.
         """
         if scope not in SEARCH_SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SEARCH_SCOPES)}, not {scope!r}")
@@ -794,49 +788,37 @@ class Timeline:
             found.update(self._search_payload(matcher))
         return sorted(found)
 
-    def _search_tokens(self, matcher: _Matcher) -> list[int]:
-        tokens = self._token_index()
-        text, ends, seqs = tokens.text, tokens.ends, tokens.seqs
-        lowered = tokens.lower if matcher.wants_lowered else None
-        out: list[int] = []
-        pos = 0
-        while pos < len(text):
-            span = matcher.search(text, pos, lowered)
-            if span is None or span[0] >= len(text):
-                break  # (an empty match past the last token belongs to no token)
-            i = bisect_right(ends, span[0])
-            out.append(seqs[i])
-            pos = ends[i]
+    def _search_tokens(self, matcher: _Matcher) -> set[int]:
+        out: set[int] = set()
+        c_seq, c_len = self._c_seq, self._c_len
+        for v, version in enumerate(self._versions):
+            lo, hi = self._version_span(v)
+            if lo == hi:
+                continue
+            text, use_find = matcher.haystack(version)
+            pos = version.base_len
+            while pos < len(text):
+                span = matcher.search(text, pos, use_find)
+                if span is None or span[0] >= len(text):
+                    break  # (an empty match at the very end belongs to no token)
+                k = bisect_right(c_len, span[0], lo, hi)  # the token holding the start
+                out.add(c_seq[k])
+                pos = c_len[k]
         return out
-
-    def _version_spans(self) -> list[tuple[int, int]]:
-        """For each content version, the index range of its entries in the change arrays."""
-        cached = self._cache.get("version_spans")
-        if cached is None:
-            cached = [(0, 0)] * len(self._versions)
-            c_ver = self._c_ver
-            i = 0
-            while i < len(c_ver):
-                v = c_ver[i]
-                j = bisect_right(c_ver, v, i)
-                cached[v] = (i, j)
-                i = j
-            self._cache["version_spans"] = cached
-        return cached
 
     def _search_content(self, matcher: _Matcher) -> set[int]:
         out: set[int] = set()
         c_seq, c_len = self._c_seq, self._c_len
-        fixed = len(matcher.needle) if matcher.needle is not None else None
-        for v, (lo, hi) in enumerate(self._version_spans()):
+        # a literal's matches all have one length (also lower-cased: offsets are kept)
+        fixed = len(matcher.literal) if matcher.literal is not None else None
+        for v, version in enumerate(self._versions):
+            lo, hi = self._version_span(v)
             if lo == hi:
                 continue
-            version = self._versions[v]
-            text = version.full()
-            lowered = version.lower if matcher.wants_lowered else None
+            text, use_find = matcher.haystack(version)
             pos = 0
             while pos <= len(text):
-                span = matcher.search(text, pos, lowered)
+                span = matcher.search(text, pos, use_find)
                 if span is None:
                     break
                 # the first seq of this version whose content already holds the match
@@ -849,37 +831,45 @@ class Timeline:
                         pos = max(pos, c_len[k] - fixed + 1)
         return out
 
-    def _payloads(self) -> tuple[list[int], list[str], list[str]]:
-        """Seqs, JSON texts and lower-cased texts of the non-TOKEN events (cached)."""
+    def _payloads(self) -> list[tuple[int, bytes]]:
+        """Seq and UTF-8 JSON of every non-TOKEN event (cached; bytes keep it compact)."""
         from l0core.codec import dumps, encode_event
 
-        cached: tuple[list[int], list[str], list[str]] | None = self._cache.get("payloads")
+        cached: list[tuple[int, bytes]] | None = self._cache.get("payloads")
         if cached is None:
-            seqs = list(self._lm_seq)
-            texts = [dumps(encode_event(self._envs[seq].event)).decode() for seq in seqs]
-            cached = (seqs, texts, [t.lower() for t in texts])
+            cached = [(seq, dumps(encode_event(self._envs[seq].event))) for seq in self._lm_seq]
             self._cache["payloads"] = cached
         return cached
 
     def _search_payload(self, matcher: _Matcher) -> list[int]:
-        seqs, texts, lowered = self._payloads()
-        needle = matcher.needle
-        if matcher.wants_lowered and needle is not None:
-            return [seq for seq, text, low in zip(seqs, texts, lowered, strict=True)
-                    if (needle in low if len(low) == len(text) else matcher.search(text, 0))]
-        return [seq for seq, text in zip(seqs, texts, strict=True)
-                if matcher.search(text, 0) is not None]
+        out = []
+        raw_needle = matcher.raw_needle
+        for seq, payload in self._payloads():
+            if raw_needle is not None and payload.isascii():
+                hit = raw_needle in (payload if matcher.case_sensitive else payload.lower())
+            elif matcher.literal is None:
+                hit = matcher.search(payload.decode(), 0, False) is not None
+            else:
+                text = payload.decode()
+                low = text.lower() if matcher.lowered_literal else text
+                hit = (matcher.literal in low if len(low) == len(text)
+                       else matcher.search(text, 0, False) is not None)
+            if hit:
+                out.append(seq)
+        return out
 
 
 class _Matcher:
-    """Find a literal or a regex from a position, choosing the fastest exact method.
+    """Find a literal or a regex from a position, by the fastest exact method.
 
-    Case-insensitive literals run ``str.find`` on a lower-cased copy of the text
-    when lower-casing keeps every character's position (almost always), which is
-    several times faster than a case-insensitive regex; otherwise the regex runs.
+    A case-sensitive literal uses ``str.find``; a case-insensitive literal uses
+    ``str.find`` on the lower-cased text when lower-casing keeps offsets (it
+    nearly always does), else ``re.IGNORECASE`` like a regex. ``raw_needle`` is
+    the UTF-8 needle for ASCII payloads (lower-cased when case does not matter,
+    which is exact on ASCII text).
     """
 
-    __slots__ = ("compiled", "needle", "wants_lowered")
+    __slots__ = ("case_sensitive", "compiled", "literal", "lowered_literal", "raw_needle")
 
     def __init__(self, pattern: str, *, regex: bool, case_sensitive: bool) -> None:
         flags = 0 if case_sensitive else re.IGNORECASE
@@ -887,28 +877,32 @@ class _Matcher:
             self.compiled = re.compile(pattern if regex else re.escape(pattern), flags)
         except re.error as exc:
             raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-        self.needle: str | None = None
-        self.wants_lowered = False
+        self.case_sensitive = case_sensitive
+        self.literal: str | None = None
+        self.lowered_literal = False
         if not regex:
             if case_sensitive:
-                self.needle = pattern
+                self.literal = pattern
             elif len(pattern.lower()) == len(pattern):
-                self.needle = pattern.lower()
-                self.wants_lowered = True
+                self.literal = pattern.lower()
+                self.lowered_literal = True
+        self.raw_needle: bytes | None = None
+        if not regex and pattern.isascii():
+            self.raw_needle = (pattern if case_sensitive else pattern.lower()).encode()
 
-    def search(
-        self, text: str, pos: int, lowered: Callable[[], str] | None = None
-    ) -> tuple[int, int] | None:
+    def haystack(self, version: _Version) -> tuple[str, bool]:
+        """The text of ``version`` to search (same offsets), and whether ``find`` applies."""
+        if self.literal is None:
+            return version.full(), False
+        if not self.lowered_literal:
+            return version.full(), True
+        low = version.lower()
+        return (low, True) if low is not None else (version.full(), False)
+
+    def search(self, text: str, pos: int, use_find: bool) -> tuple[int, int] | None:
         """``(start, end)`` of the leftmost match starting at or after ``pos``."""
-        needle = self.needle
-        if needle is not None:
-            if self.wants_lowered:
-                low = lowered() if lowered is not None else text.lower()
-                if len(low) == len(text):
-                    i = low.find(needle, pos)
-                    return None if i < 0 else (i, i + len(needle))
-            else:
-                i = text.find(needle, pos)
-                return None if i < 0 else (i, i + len(needle))
+        if use_find and self.literal is not None:
+            i = text.find(self.literal, pos)
+            return None if i < 0 else (i, i + len(self.literal))
         m = self.compiled.search(text, pos)
         return None if m is None else m.span()

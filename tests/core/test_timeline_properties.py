@@ -282,19 +282,34 @@ def test_token_search_matches_a_scan(
 ) -> None:
     envs, bounds = case
     tl = _build(envs, bounds)
-    tokens = [e for e in envs if isinstance(e.event, TokenEvent)]
-    text = "".join(e.event.value for e in tokens)  # type: ignore[union-attr]
-    starts = {p for p in range(len(text)) if text.startswith(pattern, p)}
-    expected, offset = [], 0
-    for e in tokens:
-        width = len(e.event.value)  # type: ignore[union-attr]
-        if any(offset <= p < offset + width for p in starts):
-            expected.append(e.seq)
-        offset += width
-    assert tl.search(pattern, scope="token", case_sensitive=True) == expected
-    # the same literal as a regex, and case-insensitively (the alphabet has no case pairs
-    # besides none, so the answer is the same)
-    assert tl.search(re.escape(pattern), regex=True, scope="token") == expected
+    # The token text grows in segments: a CONTINUATION or COMPLETE that changes the
+    # content starts a new one (its text is the base, not token text).
+    expected: list[int] = []
+    states = _states([e.event for e in envs])
+    base, spans = "", []  # spans: (seq, start, end) of each token in the segment's text
+    text = ""
+
+    def close_segment() -> None:
+        for seq, lo, hi in spans:
+            if any(text.startswith(pattern, p) for p in range(max(lo, len(base)), hi)):
+                expected.append(seq)
+
+    prev = ""
+    for seq, e in enumerate(envs):
+        now = states[seq].content
+        if isinstance(e.event, TokenEvent):
+            if e.event.value:
+                spans.append((seq, len(text), len(text) + len(e.event.value)))
+                text += e.event.value
+        elif now != prev:
+            close_segment()
+            base, text, spans = now, now, []
+        prev = now
+    close_segment()
+    assert tl.search(pattern, scope="token", case_sensitive=True) == sorted(expected)
+    # the same literal as a regex gives the same answer
+    assert tl.search(re.escape(pattern), regex=True, scope="token",
+                     case_sensitive=True) == sorted(expected)
 
 
 @SETTINGS
