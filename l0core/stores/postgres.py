@@ -520,6 +520,8 @@ $fn$;
         deadline = loop.time() + self._retry_timeout
         attempt = 0
         while True:
+            if self._closed:  # closed while a retry was waiting
+                raise StoreClosedError(f"{type(self).__name__} is closed")
             reason = ""
             try:
                 async with pool.connection() as conn:

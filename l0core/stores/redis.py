@@ -326,6 +326,8 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         deadline = loop.time() + self._retry_timeout
         attempt = 0
         while True:
+            if self._closed:  # closed while a retry was waiting
+                raise StoreClosedError(f"{type(self).__name__} is closed")
             try:
                 return await fn(client, attempt > 0)
             except redis.exceptions.AuthenticationError as exc:
