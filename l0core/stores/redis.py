@@ -246,6 +246,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         self._dedupe_window_ms = _int_option(options, "dedupe_window_ms", 60_000, 1000)
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, Any] = {}
+        self._scripted_reads = True
 
     # ── keys ──
 
@@ -409,7 +410,17 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         async def go(_client: redis.asyncio.Redis, _retry: bool) -> list[bytes]:
             return cast(list[bytes], await script(keys=[key], args=[lo, hi, count]))
 
-        reply = await self._run(go)
+        if not self._scripted_reads:
+            entries = await self._xrange(stream_id, lo, hi, count=count)
+            cont = "(" + entries[-1][0].decode() if entries else None
+            return self._envelopes(stream_id, entries), cont
+        try:
+            reply = await self._run(go)
+        except redis.exceptions.NoPermissionError:
+            # A user allowed to read but not to run scripts (e.g. ACL +@read):
+            # plain XRANGE from now on.
+            self._scripted_reads = False
+            return await self._read_page(stream_id, lo, hi, count)
         if not reply:
             return [], None
         first, last = _seq_of(reply[0]), _seq_of(reply[1])

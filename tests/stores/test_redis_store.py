@@ -242,3 +242,38 @@ async def test_tui_opens_a_redis_url(redis_prefix: tuple[str, str]) -> None:
             assert isinstance(app.screen, DebuggerScreen) and app.screen.loaded
     finally:
         await store.close()
+
+
+async def test_read_only_user_can_browse(redis_prefix: tuple[str, str]) -> None:
+    """A Redis user limited to reading (no scripts, no writes) can open a read-only store."""
+    import secrets
+    from urllib.parse import urlsplit
+
+    import redis.asyncio
+
+    url, prefix = redis_prefix
+    writer = await open_redis(url, prefix)
+    await writer.append_many("s", tokens(3))
+    await writer.close()
+    parts = urlsplit(url)
+    user, password = unique_name("ro"), secrets.token_hex(8)
+    admin = redis.asyncio.Redis.from_url(url)
+    await admin.execute_command("ACL SETUSER", user, "on", f">{password}", f"~{prefix}:*",
+                                "+@read", "+time", "+ping", "+client")
+    try:
+        ro_url = f"redis://{user}:{password}@{parts.hostname}:{parts.port or 6379}{parts.path}"
+        store = await open_redis(ro_url, prefix, read_only=True)
+        try:
+            assert await store.list_streams() == ["s"]
+            assert [e.seq for e in await store.get_events("s")] == [0, 1, 2]
+            assert [e.seq for e in await store.read_events("s", from_seq=1)] == [1, 2]
+            batches = [b async for b in store.iter_batches("s", batch_size=2)]
+            assert [[e.seq for e in b] for b in batches] == [[0, 1], [2]]
+            last = await store.get_last_event("s")
+            assert last is not None and last.seq == 2
+            assert store._scripted_reads is False  # EVALSHA refused: plain XRANGE
+        finally:
+            await store.close()
+    finally:
+        await admin.execute_command("ACL DELUSER", user)
+        await admin.aclose()
