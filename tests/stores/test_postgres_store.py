@@ -316,3 +316,43 @@ async def test_concurrent_first_opens_of_a_new_schema(pg_schema: tuple[str, str]
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_select_only_role_can_browse_and_follow(pg_schema: tuple[str, str]) -> None:
+    """A role with nothing but SELECT can open a read-only store, read and follow."""
+    import psycopg
+    from psycopg import sql
+
+    dsn, schema = pg_schema
+    writer = await open_pg(dsn, schema)
+    await writer.append_many("s", tokens(3))
+    role = unique_name("ro")
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as admin:
+        await admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        await admin.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)))
+        await admin.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)))
+        try:
+            parts = dsn.split("://", 1)[1].split("@", 1)[1]
+            ro = await open_pg(f"postgresql://{role}@{parts}", schema, read_only=True)
+            try:
+                assert await ro.list_streams() == ["s"]
+                assert [e.seq for e in await ro.read_events("s", from_seq=1)] == [1, 2]
+                seen: list[int] = []
+
+                async def follow() -> None:
+                    async for env in ro.subscribe("s", after_seq=2, poll_interval=30.0):
+                        seen.append(env.seq)
+
+                task = asyncio.create_task(follow())
+                await asyncio.sleep(0.3)
+                await writer.append("s", CompleteEvent(ts=9, content="x", token_count=3))
+                await asyncio.wait_for(task, timeout=5)
+                assert seen == [3]
+            finally:
+                await ro.close()
+        finally:
+            await writer.close()
+            await admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            await admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
