@@ -10,7 +10,10 @@ one of three ways and reports the result as data:
   any other event its kind and payload without ``ts``. A common prefix and suffix
   are matched first, large middles are split at elements that occur once on each
   side (patience diff), and the rest goes to :class:`difflib.SequenceMatcher`
-  (``autojunk=False``). A run with an extra retry thus aligns its common suffix.
+  (``autojunk=False``) once a middle is small (len(a) x len(b) <= 4M); a larger
+  middle with no element unique on both sides is paired by position, which
+  bounds the time on unrelated runs. A run with an extra retry thus aligns its
+  common suffix.
 * ``"landmarks"``: the non-TOKEN events are aligned by kind; the tokens between
   two aligned landmarks are paired by position.
 * ``"seq"``: seq ``i`` on one side is paired with seq ``i`` on the other.
@@ -38,7 +41,9 @@ from l0core.timeline import Timeline
 
 ALIGNMENTS = ("content", "landmarks", "seq")
 
-# Above this many element comparisons a middle is split at unique anchors first.
+# Up to this many element comparisons (len(a) * len(b)) a middle goes straight to
+# SequenceMatcher; above, it is split at unique anchors, and a middle that has none
+# is paired by position (SequenceMatcher would take seconds to minutes on it).
 _DIRECT_LIMIT = 4_000_000
 
 
@@ -237,8 +242,10 @@ def _sequence_matcher(
     a: Sequence[Hashable], b: Sequence[Hashable],
     alo: int, ahi: int, blo: int, bhi: int, out: list[_Block],
 ) -> None:
-    big = (ahi - alo) * (bhi - blo) > _DIRECT_LIMIT
-    matcher = SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=big)
+    if (ahi - alo) * (bhi - blo) > _DIRECT_LIMIT:
+        out.append((alo, ahi, blo, bhi))
+        return
+    matcher = SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "delete":
             out.append((alo + i1, alo + i2, blo + j1, blo + j1))
