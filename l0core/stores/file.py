@@ -10,11 +10,11 @@ Layout of the directory:
   removed), so nothing is ever lost or rewritten in place.
 
 An append takes an exclusive ``flock`` on the stream file itself, finds the last
-seq (cached, validated by file size and inode; else read from the tail), cuts off
-a torn tail left by a crash, and writes the whole batch with one ``write`` on an
+seq (cached, validated by the file's size; else read from the tail), cuts off a
+torn tail left by a crash, and writes the whole batch with one ``write`` on an
 ``O_APPEND`` descriptor. No lock files exist, so ``delete`` leaves nothing behind;
-a writer that waited on a file that was deleted or replaced notices the inode
-change and reopens.
+a writer that waited on a file that was deleted or replaced sees it has no links
+left and reopens.
 
 ``durability`` says what an acknowledged append means:
 
@@ -24,11 +24,14 @@ change and reopens.
   cut can take, at almost no cost per append.
 - ``"fsync"``: ``fdatasync`` before the append returns.
 
-Without ``"fsync"`` an append whose lock is free is done on the calling thread
-(a page-cache write of a few microseconds: cheaper than a thread hop, which is what
-makes 100k+ single appends per second possible); when the lock is busy, the batch
-is large, or durability is ``"fsync"``, the work runs in a worker thread so the
-event loop never waits on another process or the disk.
+Without ``"fsync"`` an append whose locks are free is done on the calling thread
+(a page-cache write of a few microseconds: cheaper than a thread hop) and keeps
+the locks as a *lease* until the task yields to the event loop, so a burst of
+appends costs one ``write`` each: that is what makes 100k+ single appends per
+second possible. When the locks are busy, the batch is large, or durability is
+``"fsync"``, the batch is queued for a worker thread, which writes everything
+queued for the stream meanwhile with one ``write`` (and one ``fdatasync``): the
+event loop never waits on another process or on the disk.
 """
 
 from __future__ import annotations
