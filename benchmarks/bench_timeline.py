@@ -8,6 +8,8 @@ Measures, in one run:
 * ``state_at`` over K random seqs (median, p95), plus the other per-scrub queries;
 * memory: RSS growth from building one Timeline, and after its lazy indexes
   (search, attempts, timing) are warm;
+* ``diff_timelines`` against a similar run (a token changed near each end, 30
+  tokens inserted in the middle) and an unrelated one (another seed), per alignment;
 * the anchor (ai2070-l0 0.21.1): ``EventReplayer(InMemoryEventStore).replay_to_state``
   can only fold a whole stream from seq 0, so for each seq S of ``--anchor-seqs`` a
   stream holding events 0..S is loaded and folded (one run per S; loading is not
@@ -34,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import median_of, percentile, rss_mb, table
 from synthetic import make_stream
 
-from l0core.events import EventEnvelope, RecordedEventType
+from l0core.diff import diff_timelines
+from l0core.events import EventEnvelope, RecordedEventType, TokenEvent
 from l0core.fold import fold
 from l0core.timeline import Timeline
 
@@ -165,6 +168,27 @@ def main() -> None:
     gc.collect()
     rss_warm = rss_mb() - rss0
 
+    # diff: the same run with a token changed near each end and 30 tokens inserted
+    # in the middle (a "similar" pair), and an unrelated run (another seed)
+    evs = [e.event for e in envs]
+    for at in (10, len(evs) - 20):
+        old = evs[at]
+        if isinstance(old, TokenEvent):
+            evs[at] = TokenEvent(ts=old.ts, value=" zebra", index=old.index)
+    mid = len(evs) // 2
+    evs[mid:mid] = [TokenEvent(ts=evs[mid].ts, value=" oops", index=0)] * 30
+    similar = Timeline("similar", [EventEnvelope("similar", i, e) for i, e in enumerate(evs)])
+    other = Timeline("other", [EventEnvelope("other", e.seq, e.event)
+                               for e in make_stream(args.events, seed=args.seed + 1)])
+    diff_s: dict[str, float] = {}
+    for name, b in (("similar", similar), ("unrelated", other)):
+        for align in ("content", "landmarks", "seq"):
+            t0 = time.perf_counter()
+            diff_timelines(tl, b, align=align)
+            diff_s[f"{name} {align}"] = time.perf_counter() - t0
+    del similar, other, evs
+    gc.collect()
+
     print("timing the anchor (fold from seq 0 for each sampled seq)...", flush=True)
     anchor = asyncio.run(_anchor_times(envs, anchor_seqs)) if anchor_seqs else {}
     ours_fold: dict[int, float] = {}
@@ -189,10 +213,11 @@ def main() -> None:
         ["next_landmark(RETRY): median", f"{median_of(landmark_ms) * 1000:.1f} us", ""],
         ["minimap(200 cells), whole stream: median", f"{median_of(minimap_ms):.2f} ms", ""],
         ["minimap(200 cells), 20k-seq window: median", f"{median_of(zoom_ms):.2f} ms", ""],
-        ["search, first call (builds token/payload indexes)", f"{search_first:.0f} ms", ""],
+        ["search, first call (payload cache, lower-cased text)", f"{search_first:.0f} ms", ""],
         ["search, warm, scope all: median", f"{median_of(search_ms):.1f} ms", ""],
         ["attempts() first call", f"{attempts_ms:.1f} ms", ""],
         ["timing() first call", f"{timing_ms:.0f} ms", ""],
+        *[[f"diff_timelines, {key} run", f"{sec:.2f} s", ""] for key, sec in diff_s.items()],
         ["RSS growth: Timeline built", f"{rss_built:.0f} MB", ""],
         ["RSS growth: with search/attempts/timing indexes", f"{rss_warm:.0f} MB", ""],
     ]

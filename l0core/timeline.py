@@ -24,10 +24,10 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any
+from typing import Any, Protocol
 
 from l0core.events import (
     CheckpointEvent,
@@ -857,6 +857,34 @@ class Timeline:
             if hit:
                 out.append(seq)
         return out
+
+
+class _BatchSource(Protocol):
+    """What :func:`load_timeline` needs from a store (every ``BaseEventStore`` has it)."""
+
+    def iter_batches(
+        self, stream_id: str, *, from_seq: int = 0, batch_size: int = 20_000
+    ) -> AsyncIterator[list[EventEnvelope]]: ...
+
+
+async def load_timeline(
+    store: _BatchSource,
+    stream_id: str,
+    *,
+    batch_size: int = 20_000,
+    on_progress: Callable[[int], object] | None = None,
+) -> Timeline:
+    """Read a stream from ``store`` batch by batch into a new :class:`Timeline`.
+
+    ``on_progress`` gets the number of events indexed after each batch, so a UI
+    can show progress while a long stream loads.
+    """
+    tl = Timeline(stream_id)
+    async for batch in store.iter_batches(stream_id, batch_size=batch_size):
+        tl.extend(batch)
+        if on_progress is not None:
+            on_progress(len(tl))
+    return tl
 
 
 class _Matcher:

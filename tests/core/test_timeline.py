@@ -206,3 +206,16 @@ def test_extend_rejects_gaps_and_other_streams() -> None:
     with pytest.raises(ValueError, match="stream 'other'"):
         tl.extend([EventEnvelope("other", 2, tok(0.0, "x", 0))])
     assert len(tl) == 2
+
+
+async def test_load_timeline_reads_a_store_in_batches_with_progress() -> None:
+    from l0core.stores.memory import create_in_memory_event_store
+    from l0core.timeline import load_timeline
+
+    store = create_in_memory_event_store()
+    await store.append_many("s1", _story())
+    seen: list[int] = []
+    tl = await load_timeline(store, "s1", batch_size=5, on_progress=seen.append)
+    assert seen == [5, 10, 14]
+    assert tl.final_state().content == "Hi there"
+    assert [a.outcome for a in tl.attempts()] == ["retried", "errored", "completed"]
