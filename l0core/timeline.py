@@ -131,9 +131,11 @@ class _Version:
         self.lowered: str | None = None
 
     def full(self) -> str:
-        if self.parts:
-            self.text = self.text + "".join(self.parts)
-            self.parts.clear()
+        parts = self.parts
+        if parts:
+            n = len(parts)  # parts appended meanwhile stay for the next call
+            self.text = self.text + "".join(parts[:n])
+            del parts[:n]
             self.lowered = None
         return self.text
 
@@ -169,7 +171,11 @@ class _History:
 
 
 class Timeline:
-    """An incremental index over one stream's envelopes (seqs ``0..n-1``)."""
+    """An incremental index over one stream's envelopes (seqs ``0..n-1``).
+
+    Not locked: call :meth:`extend` and the queries from one thread or event loop
+    (a Textual app feeds batches from an async worker).
+    """
 
     def __init__(self, stream_id: str, envelopes: Iterable[EventEnvelope] = ()) -> None:
         self.stream_id = stream_id
@@ -212,7 +218,8 @@ class Timeline:
         self._lm_by_rank: list[array[int]] = [array("q") for _ in IMPORTANCE]
         # minimap pyramid: _pyramid[k][j] = max rank over block j of level k-1
         self._pyramid: list[bytearray] = [self._rank]
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[Any, Any] = {}  # derived answers, dropped by extend()
+        self._payload_cache: list[tuple[int, bytes]] = []
         env_list = envelopes if isinstance(envelopes, Sequence) else list(envelopes)
         if env_list:
             self.extend(env_list)
@@ -832,13 +839,12 @@ class Timeline:
         return out
 
     def _payloads(self) -> list[tuple[int, bytes]]:
-        """Seq and UTF-8 JSON of every non-TOKEN event (cached; bytes keep it compact)."""
+        """Seq and UTF-8 JSON of every non-TOKEN event (kept across extends; compact)."""
         from l0core.codec import dumps, encode_event
 
-        cached: list[tuple[int, bytes]] | None = self._cache.get("payloads")
-        if cached is None:
-            cached = [(seq, dumps(encode_event(self._envs[seq].event))) for seq in self._lm_seq]
-            self._cache["payloads"] = cached
+        cached = self._payload_cache
+        for seq in self._lm_seq[len(cached) :]:
+            cached.append((seq, dumps(encode_event(self._envs[seq].event))))
         return cached
 
     def _search_payload(self, matcher: _Matcher) -> list[int]:
