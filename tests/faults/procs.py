@@ -47,10 +47,11 @@ def _drain(proc: subprocess.Popen[str], acks: Acks, started: threading.Event) ->
     started.set()
 
 
-def kill_during_appends(kind: str, path: str, rng: random.Random, *, batch: int) -> Acks:
+def kill_during_appends(kind: str, path: str, rng: random.Random, *, batch: int,
+                        pad: int = 0) -> Acks:
     """Start a 10,000-append writer, SIGKILL it 10-200 ms after its first ack."""
     proc = spawn("append", "--store", kind, "--path", path, "--count", "10000",
-                 "--batch", str(batch))
+                 "--batch", str(batch), "--pad", str(pad))
     acks = Acks()
     started = threading.Event()
     reader = threading.Thread(target=_drain, args=(proc, acks, started), daemon=True)

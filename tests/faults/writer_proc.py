@@ -41,13 +41,14 @@ async def append_mode(args: argparse.Namespace) -> None:
     i = 0
     while i < args.count:
         n = min(args.batch, args.count - i)
-        events = [TokenEvent(ts=1.0 + i + k, value=f"{args.tag}:{i + k}", index=i + k)
-                  for k in range(n)]
+        events = [TokenEvent(ts=1.0 + i + k, value=f"{args.tag}:{i + k}" + "." * args.pad,
+                             index=i + k) for k in range(n)]
         if n == 1:
             last = await store.append(args.stream, events[0])
         else:
             last = await store.append_many(args.stream, events)
-        out.write("".join(f"{last - n + 1 + k} {args.tag}:{i + k}\n" for k in range(n)))
+        out.write("".join(f"{last - n + 1 + k} {args.tag}:{i + k}{'.' * args.pad}\n"
+                          for k in range(n)))
         out.flush()
         i += n
     await store.close()
@@ -96,6 +97,7 @@ def main() -> None:
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--tag", default="w")
+    p.add_argument("--pad", type=int, default=0, help="dots after each value (bigger writes)")
     p.add_argument("--wait-go", action="store_true")
     args = p.parse_args()
     asyncio.run(append_mode(args) if args.mode == "append" else diskfull_mode(args))
