@@ -39,8 +39,11 @@ class DiffSide(Vertical):
     }
     DiffSide > StatePanel {
         height: auto;
-        max-height: 14;
+        max-height: 50%;
         border-bottom: solid $panel;
+    }
+    DiffSide > ContentView {
+        min-height: 4;
     }
     """
 
