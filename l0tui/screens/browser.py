@@ -168,6 +168,17 @@ are ready. The list refreshes every few seconds when new streams are written.
         table.focus()
         self.query_one("#browser-error", Static).display = False
         self.query_one("#filter", Input).cursor_blink = not self.app.is_headless
+        self._started = False
+        if self.app.screen is self:
+            self._start()
+
+    def on_screen_resume(self) -> None:
+        if not self._started and self.app.screen is self:
+            self._start()
+
+    def _start(self) -> None:
+        """Read the store once the browser is shown (not while a debugger covers it)."""
+        self._started = True
         self.load_streams()
         self.set_interval(POLL_SECONDS, self.poll)
 
@@ -274,7 +285,7 @@ are ready. The list refreshes every few seconds when new streams are written.
         bits.append(f"sort {self.sort_column}{arrow}")
         if self.marked:
             bits.append("marked " + ", ".join(clean(m, limit=30) for m in self.marked))
-        self.query_one("#browser-status", Static).update(Text(" · ".join(bits)))
+        self.query_one("#browser-status", Static).update(Text(" · ".join(bits)), layout=False)
 
     # ── filter and sort ──
 

@@ -129,6 +129,9 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.search_text = ""
         self.model = ""
         self._follow_buffer: list[EventEnvelope] = []
+        self._batches = 0
+        self.first_paint_at: float | None = None
+        """``time.perf_counter()`` after the first frame with events (benchmarks read it)."""
 
     @property
     def help_title(self) -> str:
@@ -196,6 +199,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         except Exception as exc:  # shown on screen; the part loaded stays usable
             self._show_error(f"could not read {self.stream_id}: {error_text(exc)}")
         self.loaded = True
+        self.rate_strip.timeline_grew()
         if len(self.timeline) == 0 and self.load_error is None:
             self._show_error(f"stream {self.stream_id!r} has no events in "
                              f"{self.store.describe()}")
@@ -213,15 +217,23 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.timeline.extend(batch)
         if first and batch and isinstance(batch[0].event, StartEvent):
             self.model = batch[0].event.options.model or ""
-        for widget in (self.scrubber, self.rate_strip, self.event_list):
-            widget.timeline_grew()
+        self._batches += 1
+        self.scrubber.timeline_grew()
+        self.event_list.timeline_grew()
+        if self.loaded or self._batches % 10 == 1:
+            self.rate_strip.timeline_grew()  # timing stats cost O(n log n): not every batch
         at_end = self.cursor >= len(self.timeline) - len(batch) - 1
         if first:
             self.goto(0)
+            self.call_after_refresh(self._painted)
         elif self.following and at_end and not self.player.playing:
             self.goto(self.timeline.last_seq)
         else:
             self._refresh_title()
+
+    def _painted(self) -> None:
+        if self.first_paint_at is None:
+            self.first_paint_at = time.perf_counter()
 
     def set_follow(self, on: bool) -> None:
         if on and (self.is_terminated or self.follow_finished):
@@ -316,7 +328,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
             pct = 100 * len(tl) // max(1, self.expected_total)
             bits.append((f"  │ loading {pct}% ({len(tl):,}/{self.expected_total:,})",
                          "bold yellow"))
-        self.query_one("#debug-title", Static).update(Text.assemble(*bits))
+        self.query_one("#debug-title", Static).update(Text.assemble(*bits), layout=False)
         note = "" if self.loaded else f"loading {len(tl):,}/{self.expected_total:,}"
         self.scrubber.note = note
 

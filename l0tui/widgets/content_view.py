@@ -10,17 +10,20 @@ was left out.
 
 from __future__ import annotations
 
+from rich.cells import get_character_cell_size
+from rich.segment import Segment
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from l0core.events import ErrorEvent, RecordedEventType, TokenEvent
 from l0core.timeline import Attempt, Timeline
 from l0tui.text import clean, clean_tail
+from l0tui.widgets.lines import StyleCache
 
-CURRENT_CAP = 6_000
+CURRENT_CAP = 3_000
 """Characters of the cursor's attempt rendered (its tail)."""
-PAST_CAP = 1_200
+PAST_CAP = 600
 """Characters of each earlier attempt rendered (its tail)."""
 PAST_ATTEMPTS_SHOWN = 6
 """Earlier attempts shown with their content; older ones only get their header."""
@@ -57,14 +60,18 @@ def attempt_header(attempt: Attempt, *, current: bool, at_seq: int | None = None
     return Text.assemble(("── ", "dim"), (f" {label} ", style), (" ──", "dim"), "\n")
 
 
-class ContentView(VerticalScroll, can_focus=True):
+class ContentView(StyleCache, Widget, can_focus=True):
     """Content at the cursor, attempts told apart.
+
+    A Line API widget that shows the *end* of the text (like ``tail``): only the lines
+    that fit are cut and drawn, so a step on a huge stream stays cheap, and nothing
+    changes the layout of the screen.
 
     Public API:
 
     - :meth:`update_from` (timeline, seq): render what ``timeline`` had produced at ``seq``;
     - :meth:`show_text` (Text): show any prebuilt text (the diff screen uses it for
-      token-level highlighting) in the same frame;
+      token-level highlighting) in the same frame, scrolled to its end;
     - :attr:`plain` is the text currently shown (for tests).
     """
 
@@ -82,19 +89,14 @@ before it was retried. The latest token is shown reversed.
         height: 1fr;
         padding: 0 1;
     }
-    ContentView > Static {
-        width: 1fr;
-    }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._body = Static("", expand=True)
         self._text = Text()
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield self._body
+        self._lines: list[Strip] = []
+        self._wrapped_width = -1
 
     @property
     def plain(self) -> str:
@@ -102,15 +104,94 @@ before it was retried. The latest token is shown reversed.
 
     def show_text(self, text: Text) -> None:
         self._text = text
-        self._body.update(text)
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        self._wrapped_width = -1
+        self._wrap()
+        self.refresh()
 
     def update_from(self, timeline: Timeline, seq: int) -> None:
-        """Render ``timeline`` at ``seq`` (nothing when the stream is empty)."""
+        """Render ``timeline`` at ``seq`` (a placeholder when the stream is empty)."""
         if len(timeline) == 0 or seq < 0:
             self.show_text(Text("(no events yet)", style="dim"))
             return
-        self.show_text(render_content(timeline, seq))
+        region = self.content_region
+        budget = max(600, region.width * region.height)
+        self.show_text(render_content(timeline, seq, budget=budget))
+
+    def _wrap(self) -> None:
+        width = self.content_region.width
+        if width <= 0:
+            return
+        if width != self._wrapped_width:
+            self._lines = self._wrap_tail(width, max(1, self.content_region.height))
+            self._wrapped_width = width
+
+    def _wrap_tail(self, width: int, need: int) -> list[Strip]:
+        """Fold the text into ``width`` cells from its end until ``need`` lines are ready.
+
+        What the view shows is the end (the part being written), so only that is cut
+        into lines; a note marks where earlier text was left out. Folding works on
+        segments by cell position, so wide characters (CJK, emoji) never split.
+        """
+        console = self.app.console
+        lines = list(Segment.split_lines(self._text.render(console)))
+        out: list[Strip] = []
+        for i in range(len(lines) - 1, -1, -1):
+            line = lines[i]
+            for piece in reversed(fold_line(line, width)):
+                out.append(Strip(piece))
+            if len(out) >= need and i > 0:
+                break
+        out.reverse()
+        return out
+
+    def on_resize(self) -> None:
+        self._wrapped_width = -1
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_region.width or self.size.width
+        base = self.base_style
+        if self._wrapped_width != width:
+            self._wrap()
+        height = self.content_region.height
+        index = y + max(0, len(self._lines) - height)  # the end of the text stays in view
+        if 0 <= index < len(self._lines):
+            return self._lines[index].apply_style(base).crop_extend(0, width, base)
+        return Strip.blank(width, base)
+
+
+def fold_line(line: list[Segment], width: int) -> list[list[Segment]]:
+    """Cut one line of segments into lines of at most ``width`` cells (a wide character
+    is never split; ASCII runs are cut by slicing, everything else char by char)."""
+    out: list[list[Segment]] = [[]]
+    used = 0
+    for seg in line:
+        text, style = seg.text, seg.style
+        if text.isascii():
+            pos = 0
+            while pos < len(text):
+                if used >= width:
+                    out.append([])
+                    used = 0
+                chunk = text[pos:pos + width - used]
+                out[-1].append(Segment(chunk, style))
+                used += len(chunk)
+                pos += len(chunk)
+            continue
+        buf: list[str] = []
+        for ch in text:
+            cells = get_character_cell_size(ch)
+            if used + cells > width and used > 0:
+                if buf:
+                    out[-1].append(Segment("".join(buf), style))
+                    buf = []
+                out.append([])
+                used = 0
+            buf.append(ch)
+            used += cells
+        if buf:
+            out[-1].append(Segment("".join(buf), style))
+    return out
 
 
 def _latest_token(timeline: Timeline, seq: int, floor: int) -> str | None:
@@ -121,8 +202,15 @@ def _latest_token(timeline: Timeline, seq: int, floor: int) -> str | None:
     return None
 
 
-def render_content(timeline: Timeline, seq: int) -> Text:
-    """The content view's text for ``timeline`` at ``seq``."""
+def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP) -> Text:
+    """The content view's text for ``timeline`` at ``seq``.
+
+    ``budget`` caps the characters of the cursor's attempt that are rendered (its
+    tail); earlier attempts get a third of it each, at most :data:`PAST_CAP`. The view
+    passes about a screenful, so wrapping stays cheap on huge streams.
+    """
+    current_cap = min(CURRENT_CAP, budget)
+    past_cap = min(PAST_CAP, max(80, budget // 3))
     attempts = timeline.attempts()
     current = timeline.attempt_at(seq)
     out = Text()
@@ -132,7 +220,7 @@ def render_content(timeline: Timeline, seq: int) -> Text:
         out.append(f"({len(hidden)} earlier attempts not shown)\n", style="dim italic")
     for attempt in before[-PAST_ATTEMPTS_SHOWN:]:
         out.append_text(attempt_header(attempt, current=False))
-        body, dropped = clean_tail(attempt.content, PAST_CAP)
+        body, dropped = clean_tail(attempt.content, past_cap)
         if dropped:
             out.append(f"… {dropped:,} earlier chars\n", style="dim italic")
         out.append(body or "(no tokens)", style="dim strike")
@@ -142,7 +230,7 @@ def render_content(timeline: Timeline, seq: int) -> Text:
     kind = timeline.kind(seq)
     content = timeline.content_at(seq)
     if kind == RecordedEventType.COMPLETE:
-        body, dropped = clean_tail(content, CURRENT_CAP)
+        body, dropped = clean_tail(content, current_cap)
         if dropped:
             out.append(f"… {dropped:,} earlier chars\n", style="dim italic")
         out.append(body)
@@ -160,12 +248,12 @@ def render_content(timeline: Timeline, seq: int) -> Text:
     if len(content) < base_len:
         base_len = 0
     if current.resumed_from and reset is not None and reset >= current.start_seq:
-        resumed, dropped = clean_tail(current.resumed_from, PAST_CAP)
+        resumed, dropped = clean_tail(current.resumed_from, past_cap)
         out.append("resumed from checkpoint: ", style="italic dim")
         if dropped:
             out.append(f"… {dropped:,} earlier chars ", style="dim italic")
         out.append(resumed, style="dim underline")
-    start = max(base_len, len(content) - CURRENT_CAP)
+    start = max(base_len, len(content) - current_cap)
     if start > base_len:
         out.append(f"… {start - base_len:,} earlier chars\n", style="dim italic")
     token = _latest_token(timeline, seq, current.start_seq)
@@ -173,7 +261,7 @@ def render_content(timeline: Timeline, seq: int) -> Text:
     if token and tail.endswith(token):
         keep = len(tail) - len(token)
         out.append(clean(tail[:keep], limit=None, multiline=True))
-        out.append(clean(token, limit=CURRENT_CAP, multiline=True), style="reverse bold")
+        out.append(clean(token, limit=current_cap, multiline=True), style="reverse bold")
     else:
         out.append(clean(tail, limit=None, multiline=True))
     if not tail and not current.resumed_from:

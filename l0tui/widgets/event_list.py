@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from l0core.timeline import Timeline
 from l0tui.widgets.kinds import COLOURS, LETTERS, summary
+from l0tui.widgets.lines import StyleCache
 
 
 def format_ms(ms: float) -> str:
@@ -37,7 +38,7 @@ def format_delta(ms: float) -> str:
     return f"{ms / 1000:.1f}s"
 
 
-class EventList(ScrollView, can_focus=True, inherit_bindings=False):
+class EventList(StyleCache, ScrollView, can_focus=True, inherit_bindings=False):
     """A virtualised list of a stream's events, synced to a cursor.
 
     Public API:
@@ -75,11 +76,11 @@ previous event, kind (letter and name) and a summary of its payload.
         overflow-x: hidden;
     }
     EventList > .event-list--cursor {
-        background: $accent 40%;
+        background: $accent-darken-2;
         text-style: bold;
     }
     EventList:focus > .event-list--cursor {
-        background: $accent 70%;
+        background: $accent;
     }
     """
 
@@ -167,12 +168,12 @@ previous event, kind (letter and name) and a summary of its payload.
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
         seq = int(self.scroll_y) + y
-        base = self.rich_style
+        base = self.base_style
         if self._timeline is None or seq >= self._count:
             return Strip.blank(width, base)
         row = self._row(seq)
         if seq == self.cursor:
-            cursor_style = self.get_component_rich_style("event-list--cursor")
+            cursor_style = self.component("event-list--cursor")
             row = [Segment(text, (style or Style()) + cursor_style) for text, style, _ in row]
             return Strip(row).crop_extend(0, width, base + cursor_style)
         return Strip(row).crop_extend(0, width, base)

@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from l0core.timeline import Timeline, Timing
+from l0tui.widgets.lines import StyleCache
 
 BARS = " ▁▂▃▄▅▆▇█"
 STALL_MS = 2000.0
@@ -42,7 +43,7 @@ def timing_summary(timing: Timing) -> str:
     return " · ".join(bits)
 
 
-class RateStrip(Widget):
+class RateStrip(StyleCache, Widget):
     """Token rate over time for one stream.
 
     Public API: :meth:`set_timeline`, :meth:`timeline_grew`, the ``cursor`` reactive
@@ -136,7 +137,7 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self.base_style
         if width <= 0:
             return Strip.blank(0)
         self._compute(width)
@@ -145,8 +146,8 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
             if self._timeline is not None and len(self._timeline):
                 seq = min(self.cursor, self._timeline.last_seq)
                 cursor_cell = self._bucket_of_ms(self._timeline.relative_ms(seq), width)
-            bars = base + self.get_component_rich_style("rate-strip--bars")
-            cursor = self.get_component_rich_style("rate-strip--cursor")
+            bars = base + self.component("rate-strip--bars")
+            cursor = self.component("rate-strip--cursor")
             segs: list[Segment] = []
             if cursor_cell < 0:
                 segs.append(Segment(self._bars, bars))
@@ -157,6 +158,6 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
                 segs.append(Segment(self._bars[cursor_cell + 1:], bars))
             return Strip(segs).crop_extend(0, width, base)
         if y == 1:
-            style = base + self.get_component_rich_style("rate-strip--marks")
+            style = base + self.component("rate-strip--marks")
             return Strip([Segment(self._marks, style)]).crop_extend(0, width, base)
         return Strip.blank(width, base)

@@ -21,9 +21,10 @@ from textual.widget import Widget
 from l0core.events import RecordedEventType
 from l0core.timeline import Timeline
 from l0tui.widgets.kinds import COLOURS, LETTERS
+from l0tui.widgets.lines import StyleCache
 
 
-class Scrubber(Widget):
+class Scrubber(StyleCache, Widget):
     """Minimap + cursor for one stream.
 
     Public API:
@@ -167,7 +168,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self.base_style
         if width <= 0:
             return Strip.blank(0)
         if y == 0:
@@ -179,7 +180,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
     def _render_map(self, width: int, base: Style) -> Strip:
         cells = self._minimap(width)
         cursor_cell = self._cell_of(self.cursor, width) if self.total else -1
-        cursor_style = self.get_component_rich_style("scrubber--cursor")
+        cursor_style = self.component("scrubber--cursor")
         segments: list[Segment] = []
         for x in range(width):
             kind = cells[x] if x < len(cells) else None
@@ -194,7 +195,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
 
     def _render_label(self, width: int, base: Style) -> Strip:
         total = self.total
-        label_style = base + self.get_component_rich_style("scrubber--label")
+        label_style = base + self.component("scrubber--label")
         if total == 0:
             text = " no events loaded" + (f"  {self.note}" if self.note else "")
             return Strip([Segment(text, label_style)]).crop_extend(0, width, base)

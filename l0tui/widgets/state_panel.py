@@ -24,6 +24,7 @@ from textual.strip import Strip
 from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline import Timeline
 from l0tui.text import clean
+from l0tui.widgets.lines import StyleCache
 
 
 def format_ts(ts: float) -> str:
@@ -64,7 +65,7 @@ def describe_value(state: ReplayedState, field: str, width: int = 60) -> str:
     return clean(str(value), limit=width)
 
 
-class StatePanel(ScrollView, can_focus=True, inherit_bindings=False):
+class StatePanel(StyleCache, ScrollView, can_focus=True, inherit_bindings=False):
     """The replayed state at one seq.
 
     Public API:
@@ -198,7 +199,7 @@ field last changed.
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
-        base = self.rich_style
+        base = self.base_style
         if width <= 0:
             return Strip.blank(0)
         y += int(self.scroll_y)

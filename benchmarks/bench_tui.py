@@ -1,0 +1,160 @@
+"""The TUI on a 1M-event stream: first paint, scrub latency, resident memory (DESIGN 3).
+
+    .venv/bin/python benchmarks/bench_tui.py [--events 1000000] [--seeks 1000]
+
+Writes a synthetic stream (``benchmarks/synthetic.py``) to a JSONL file store in a
+temporary directory, opens it read-only and runs the app headless through Pilot at
+120x40:
+
+- first paint: from starting the app to the first frame that shows events (the
+  debugger is usable from then on while the rest loads in a worker);
+- full load: until every event is indexed;
+- first paint: ``DebuggerScreen.first_paint_at``, set by a callback that runs after
+  the refresh that first shows events;
+- scrub step: 1,000 random seeks; each is the time to move the cursor and update
+  every pane (``goto``) plus the time the screen then spends in layout and in the
+  compositor rendering the changed regions (timed around ``_refresh_layout`` and
+  ``_compositor_refresh``). Waiting for the next frame tick (at most 1/60 s) and
+  writing to the terminal are not included;
+- resident memory of the process after the load (the stream itself included).
+
+Targets: first paint <= 2 s, scrub step p95 <= 16 ms, memory <= 400 MB. No
+assertions: the table reports, the reader judges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import median_of, percentile, rss_mb, table
+from benchmarks.synthetic import make_stream
+from l0core.codec import encode_envelope_line
+from l0tui.app import L0TuiApp, open_store_readonly
+from l0tui.screens.debugger import DebuggerScreen
+
+
+def write_stream(directory: Path, n: int) -> None:
+    envelopes = make_stream(n, stream_id="bench")
+    with open(directory / "bench.jsonl", "wb") as fh:
+        for i in range(0, len(envelopes), 50_000):
+            fh.write(b"".join(encode_envelope_line(e) for e in envelopes[i:i + 50_000]))
+    del envelopes
+    gc.collect()
+
+
+class _RenderTimer:
+    """Adds up the time the screen spends in layout and compositor refreshes."""
+
+    def __init__(self, screen: DebuggerScreen) -> None:
+        self.screen = screen
+        self.spent = 0.0
+        self._layout = screen._refresh_layout
+        self._refresh = screen._compositor_refresh
+        screen._refresh_layout = self._wrap(self._layout)  # type: ignore[method-assign]
+        screen._compositor_refresh = self._wrap(self._refresh)  # type: ignore[method-assign]
+
+    def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent += time.perf_counter() - t
+
+        return timed
+
+    def restore(self) -> None:
+        self.screen._refresh_layout = self._layout  # type: ignore[method-assign]
+        self.screen._compositor_refresh = self._refresh  # type: ignore[method-assign]
+
+
+async def measure(directory: Path, seeks: int) -> dict[str, float]:
+    store = await open_store_readonly(str(directory))
+    rss_before = rss_mb()
+    app = L0TuiApp(store, stream_id="bench")
+    t0 = time.perf_counter()
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        while not (isinstance(screen, DebuggerScreen) and screen.loaded):
+            await pilot.pause(0.01)
+            screen = app.screen
+        out["full load (s)"] = time.perf_counter() - t0
+        painted = screen.first_paint_at
+        out["first paint (s)"] = (painted - t0) if painted is not None else float("nan")
+        out["events"] = float(len(screen.timeline))
+        gc.collect()
+        out["RSS after load (MB)"] = rss_mb()
+        out["RSS before app (MB)"] = rss_before
+
+        rng = random.Random(1)
+        last = screen.timeline.last_seq
+        render = _RenderTimer(screen)
+        handler: list[float] = []
+        frame: list[float] = []
+        total: list[float] = []
+        for _ in range(seeks):
+            seq = rng.randint(0, last)
+            render.spent = 0.0
+            t = time.perf_counter()
+            screen.goto(seq)
+            t_handler = (time.perf_counter() - t) * 1000
+            await pilot.pause()  # deliver the refresh messages (may already paint)
+            screen._on_timer_update()  # paint whatever is still dirty, now
+            handler.append(t_handler)
+            frame.append(render.spent * 1000)
+            total.append(t_handler + render.spent * 1000)
+        out["goto: panes updated p50 (ms)"] = median_of(handler)
+        out["goto: panes updated p95 (ms)"] = percentile(handler, 95)
+        out["frame: layout+render p50 (ms)"] = median_of(frame)
+        out["frame: layout+render p95 (ms)"] = percentile(frame, 95)
+        out["scrub step p50 (ms)"] = median_of(total)
+        out["scrub step p95 (ms)"] = percentile(total, 95)
+        render.restore()
+
+        keys: list[float] = []
+        for _ in range(200):
+            t = time.perf_counter()
+            await pilot.press("j")
+            keys.append((time.perf_counter() - t) * 1000)
+        out["key 'j' via Pilot p50 (ms)"] = median_of(keys)
+        out["key 'j' via Pilot p95 (ms)"] = percentile(keys, 95)
+        out["RSS at end (MB)"] = rss_mb()
+    await store.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seeks", type=int, default=1_000)
+    args = parser.parse_args(argv)
+    directory = Path(tempfile.mkdtemp(prefix="l0tui-bench-"))
+    try:
+        t = time.perf_counter()
+        write_stream(directory, args.events)
+        print(f"wrote {args.events:,} events in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+        results = asyncio.run(measure(directory, args.seeks))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    targets = {"first paint (s)": "<= 2", "scrub step p95 (ms)": "<= 16",
+               "RSS after load (MB)": "<= 400"}
+    print(table(["measure", "value", "target"],
+                [[k, v, targets.get(k, "")] for k, v in results.items()]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
