@@ -1,9 +1,11 @@
 """Token-level content difference for the diff screen.
 
 Each side shows the attempt at its cursor as the tokens it produced (after the
-checkpoint it resumed from, if any); the two token lists are aligned with
-:class:`difflib.SequenceMatcher` and the tokens that have no equal counterpart are
-highlighted (left: removed/changed, right: added/changed). Earlier attempts are
+checkpoint it resumed from, if any): the content each side shows at its cursor is
+compared, token by token. The two token lists are aligned (common prefix and suffix
+in linear time, the middle with :class:`difflib.SequenceMatcher`) and the tokens
+without an equal counterpart are highlighted (left: removed/changed, right:
+added/changed). Earlier attempts are
 listed above, dimmed, so a retry on one side is visible at a glance.
 """
 
@@ -19,7 +21,7 @@ from l0core.timeline import Attempt, Timeline
 from l0tui.text import clean, clean_tail
 from l0tui.widgets.content_view import attempt_header
 
-MAX_SCAN = 4000
+MAX_SCAN = 2000
 """Events of the cursor's attempt scanned for tokens (its tail, for huge attempts)."""
 EARLIER_SHOWN = 3
 """Earlier attempts listed above the current one."""
@@ -58,16 +60,36 @@ def token_view(timeline: Timeline, seq: int) -> TokenView:
     return TokenView(attempt, earlier, resumed, tokens, truncated, seq)
 
 
+MATCH_LIMIT = 400
+"""Above this many differing tokens on each side (after the common prefix and suffix)
+the middle is marked different as a whole instead of aligned token by token, so a
+step never costs more than ~MATCH_LIMIT² comparisons."""
+
+
 def differing_tokens(left: list[str], right: list[str]) -> tuple[set[int], set[int]]:
-    """Indexes of the tokens of each side that the other side does not have in place."""
-    matcher = SequenceMatcher(None, left, right, autojunk=False)
+    """Indexes of the tokens of each side that the other side does not have in place.
+
+    The common prefix and suffix are skipped in linear time; the middle is aligned
+    with :class:`difflib.SequenceMatcher` when it is small enough.
+    """
+    n, m = len(left), len(right)
+    prefix = 0
+    while prefix < n and prefix < m and left[prefix] == right[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < n - prefix and suffix < m - prefix
+           and left[n - 1 - suffix] == right[m - 1 - suffix]):
+        suffix += 1
+    lo_l, hi_l, lo_r, hi_r = prefix, n - suffix, prefix, m - suffix
+    if hi_l - lo_l > MATCH_LIMIT or hi_r - lo_r > MATCH_LIMIT:
+        return set(range(lo_l, hi_l)), set(range(lo_r, hi_r))
+    matcher = SequenceMatcher(None, left[lo_l:hi_l], right[lo_r:hi_r], autojunk=False)
     only_left: set[int] = set()
     only_right: set[int] = set()
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        only_left.update(range(i1, i2))
-        only_right.update(range(j1, j2))
+        if tag != "equal":
+            only_left.update(range(lo_l + i1, lo_l + i2))
+            only_right.update(range(lo_r + j1, lo_r + j2))
     return only_left, only_right
 
 

@@ -207,3 +207,17 @@ async def test_difference_strips_follow_the_sides() -> None:
         line = "".join(seg.text for seg in strip_a.render_line(0))
         assert line.count("≠") >= 3 and len(line) == strip_a.size.width
         assert strip_a._current == 5 and screen.panes["b"].strip._current == 6
+
+
+def test_differing_tokens_is_bounded_and_exact_on_small_middles() -> None:
+    from l0tui.widgets.diff_content import MATCH_LIMIT, differing_tokens
+
+    assert differing_tokens(list("abcXdef"), list("abcYYdef")) == ({3}, {3, 4})
+    assert differing_tokens(["a", "b"], ["a", "b"]) == (set(), set())
+    assert differing_tokens([], ["a"]) == (set(), {0})
+    assert differing_tokens(["x", "a", "b"], ["a", "b", "y"]) == ({0}, {2})
+    big_left = ["p"] + ["l"] * (MATCH_LIMIT + 1) + ["s"]
+    big_right = ["p"] + ["r"] * (MATCH_LIMIT + 5) + ["s"]
+    only_left, only_right = differing_tokens(big_left, big_right)
+    assert only_left == set(range(1, MATCH_LIMIT + 2))
+    assert only_right == set(range(1, MATCH_LIMIT + 6))
