@@ -1,33 +1,43 @@
-"""A helper for the Line API widgets: look up styles once per repaint, not per line.
+"""A mixin for the Line API widgets: look up styles once per repaint, not per line.
 
 ``Widget.rich_style`` walks the ancestors' backgrounds every time it is read, which
 costs more than drawing a row; these widgets read it (and their component styles)
 once in ``render_lines`` and reuse it for every ``render_line`` of that repaint.
+The mixin is a plain class (not a Widget), so it changes neither the CSS a widget
+inherits nor its scrolling.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    _Base = Widget
+else:
+    _Base = object
 
 
-class StyleCache(Widget):
-    """Mixin base: ``self.base_style`` and ``self.component(name)`` are per-repaint."""
+class StyleCache(_Base):
+    """Put first in the bases: ``self.base_style`` and ``self.component(name)``."""
 
     _base_style: Style | None = None
-    _components: dict[str, Style]
+    _components: dict[str, Style] | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style
         self._components = {}
         try:
-            return super().render_lines(crop)
+            lines: list[Strip] = super().render_lines(crop)  # type: ignore[misc]
+            return lines
         finally:
             self._base_style = None
+            self._components = None
 
     @property
     def base_style(self) -> Style:
@@ -35,8 +45,8 @@ class StyleCache(Widget):
         return base if base is not None else self.rich_style
 
     def component(self, name: str) -> Style:
-        cache: dict[str, Any] | None = getattr(self, "_components", None)
-        if self._base_style is None or cache is None:
+        cache: dict[str, Any] | None = self._components
+        if cache is None:
             return self.get_component_rich_style(name)
         style = cache.get(name)
         if style is None:

@@ -282,3 +282,25 @@ async def test_missing_stream_shows_banner(store: InMemoryEventStore) -> None:
         assert dbg.load_error is not None and "no events" in dbg.load_error
         await pilot.press("j", "G", "space", "right_square_bracket")  # nothing breaks
         assert dbg.cursor == 0
+
+
+async def test_event_list_keeps_cursor_in_view() -> None:
+    from tests.tui.streams import long_events
+
+    store = InMemoryEventStore()
+    await store.append_many("long", long_events(300))
+    app = L0TuiApp(store, stream_id="long")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dbg = debugger(app)
+        events = dbg.event_list
+        await pilot.press("colon", "1", "5", "0", "enter")
+        top = int(events.scroll_y)
+        height = events.scrollable_content_region.height
+        assert top <= 150 < top + height
+        await pilot.press("G")
+        assert int(events.scroll_y) == events.max_scroll_y
+        await pilot.press("g")
+        assert int(events.scroll_y) == 0
+        await pilot.press("pagedown")
+        assert dbg.cursor == height - 1
