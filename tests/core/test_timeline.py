@@ -219,3 +219,26 @@ async def test_load_timeline_reads_a_store_in_batches_with_progress() -> None:
     assert seen == [5, 10, 14]
     assert tl.final_state().content == "Hi there"
     assert [a.outcome for a in tl.attempts()] == ["retried", "errored", "completed"]
+
+
+def test_memory_grows_with_the_events_not_with_events_times_content() -> None:
+    import tracemalloc
+
+    n = 20_000
+    evs: list[RecordedEvent] = [StartEvent(ts=0.0)]
+    evs += [tok(float(i), "word ", i) for i in range(n)]
+    evs.append(CompleteEvent(ts=float(n), content="word " * n, token_count=n))
+    envs = envelopes(evs)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tl = Timeline("s1", envs)
+        for seq in range(0, n, 997):  # states all over the stream, content joined
+            tl.state_at(seq)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # one copy of the content per state would be n * n * 5 / 2 = 1 GB; the index
+    # stays at a few hundred bytes per event plus the joined text
+    assert grown < 300 * n, grown
+    assert tl.state_at(n).content == "word " * n
