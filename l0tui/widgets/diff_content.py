@@ -26,6 +26,10 @@ MAX_SCAN = 2000
 EARLIER_SHOWN = 3
 """Earlier attempts listed above the current one."""
 EARLIER_CHARS = 160
+CHARS_SHOWN = 6000
+"""Characters of the cursor's attempt rendered (its tail: what is being written)."""
+TOKEN_CHARS = 2000
+"""Characters of one token shown (a 1 MB token is cut, not rendered whole)."""
 
 LEFT_STYLE = "bold black on rgb(255,135,135) underline"
 RIGHT_STYLE = "bold black on rgb(135,215,135) underline"
@@ -113,9 +117,33 @@ def render_side(view: TokenView, differing: set[int], style: str) -> Text:
         body, dropped = clean_tail(view.resumed, EARLIER_CHARS)
         out.append("resumed: ", style="italic dim")
         out.append(("… " if dropped else "") + body, style="dim underline")
-    for i, value in enumerate(view.tokens):
-        text = clean(value, limit=2000, multiline=True)
-        out.append(text, style=style if i in differing else "")
+    # One append per run of equally styled tokens: a step stays cheap on long attempts.
+    run: list[str] = []
+    run_lit = False
+
+    def flush() -> None:
+        out.append(clean("".join(run), limit=None, multiline=True),
+                   style=style if run_lit else "")
+
+    start = len(view.tokens)
+    shown_chars = 0
+    while start > 0 and shown_chars < CHARS_SHOWN:
+        start -= 1
+        shown_chars += min(len(view.tokens[start]), TOKEN_CHARS)
+    if start:
+        out.append(f"… {start:,} earlier tokens\n", style="dim italic")
+    for i in range(start, len(view.tokens)):
+        value = view.tokens[i]
+        lit = i in differing
+        if lit != run_lit and run:
+            flush()
+            run = []
+        run_lit = lit
+        if len(value) > TOKEN_CHARS:
+            value = f"{value[:TOKEN_CHARS]}… (+{len(value) - TOKEN_CHARS:,} chars)"
+        run.append(value)
+    if run:
+        flush()
     if not view.tokens and not view.resumed:
         out.append("(no tokens yet)", style="dim italic")
     return out
