@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal, cast
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 import orjson
 
@@ -90,8 +90,11 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
             config = StorageAdapterConfig(type="sqlite", connection=os.fspath(config))
         super().__init__(config, prefix=prefix, ttl=ttl, clock=clock, read_only=read_only)
         raw = path_from_url(config.connection or "l0-events.db", "sqlite")
-        self.path = os.path.abspath(raw.split("?", 1)[0])
-        chosen = durability or config.options.get("durability") or "group"
+        raw, _, qs = raw.partition("?")
+        self.path = os.path.abspath(raw)
+        from_url = parse_qs(qs).get("durability", [])
+        chosen = (durability or (from_url[0] if from_url else None)
+                  or config.options.get("durability") or "group")
         if chosen not in DURABILITY_LEVELS:
             raise StoreConfigError(f"durability must be one of {', '.join(DURABILITY_LEVELS)}, "
                                    f"got {chosen!r}")

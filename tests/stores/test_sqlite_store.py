@@ -115,3 +115,11 @@ async def test_conflict_in_a_group_spares_its_neighbours(tmp_path: Path) -> None
     assert len(conflicts) == 10
     assert sorted(r for r in results if isinstance(r, int)) == list(range(1, 11))
     await store.close()
+
+
+def test_durability_settings(tmp_path: Path) -> None:
+    assert SQLiteEventStore(str(tmp_path / "a.db")).durability == "group"
+    assert SQLiteEventStore(f"sqlite:///{tmp_path}/b.db?durability=fsync").durability == "fsync"
+    assert (tmp_path / "b.db").exists()
+    with pytest.raises(StoreConfigError, match="durability"):
+        SQLiteEventStore(str(tmp_path / "c.db"), durability="never")  # type: ignore[arg-type]
