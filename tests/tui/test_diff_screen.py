@@ -221,3 +221,47 @@ def test_differing_tokens_is_bounded_and_exact_on_small_middles() -> None:
     only_left, only_right = differing_tokens(big_left, big_right)
     assert only_left == set(range(1, MATCH_LIMIT + 2))
     assert only_right == set(range(1, MATCH_LIMIT + 6))
+
+
+async def test_hostile_and_giant_tokens_render_literally() -> None:
+    from l0core import StartEvent, TokenEvent
+    from tests.cli.streams import HOSTILE
+
+    store = InMemoryEventStore()
+    giant = "A" * 1_000_000
+    await store.append_many("h1", [StartEvent(ts=1.0), TokenEvent(ts=2.0, value=HOSTILE, index=0),
+                                   TokenEvent(ts=3.0, value=giant, index=1)])
+    await store.append_many("h2", [StartEvent(ts=1.0), TokenEvent(ts=2.0, value=HOSTILE, index=0),
+                                   TokenEvent(ts=3.0, value="small", index=1)])
+    async with app_for(store, "h1", "h2").run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("G")
+        left = screen.panes["a"].content._text.plain
+        right = screen.panes["b"].content._text.plain
+        for text in (left, right):
+            assert "[bold red]boom[/]" in text
+            assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+        assert "(+998,000 chars)" in left and len(left) < 10_000
+        assert "small" in right
+
+
+def test_snapshot_demo_pair_at_the_first_content_difference(snap_compare: object) -> None:
+    """The committed demo pair (07a good, 07b bad), read from the file store."""
+    import asyncio
+
+    from l0core import create_event_store
+
+    demo = Path(__file__).resolve().parents[2] / "demo_streams"
+    store = asyncio.run(create_event_store(str(demo), read_only=True))
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await ready(pilot)
+        await pilot.press("f", "n")  # 1: the START options differ; 2: the first tokens that do
+        await pilot.pause()
+
+    app = DiffApp((store, "07a-compare-good"), (store, "07b-compare-bad"))
+    try:
+        assert snap_compare(app, terminal_size=SNAPSHOT_SIZE,  # type: ignore[operator]
+                            run_before=run_before)
+    finally:
+        asyncio.run(store.close())
