@@ -12,6 +12,9 @@ from l0core.codec import encode_event
 from l0tui.commands.common import default_location, open_store, state_to_json
 from l0tui.output import KIND_STYLES, Output, event_summary, format_ts, safe_text, shorten
 
+PANEL_CHARS = 20_000
+"""Characters of content shown in the terminal panel (its tail)."""
+
 HELP = "the state of a stream at a seq (the last one by default)"
 EPILOG = """examples:
   l0tui show demo_streams retry_then_success
@@ -72,8 +75,13 @@ async def run(args: argparse.Namespace, out: Output) -> int:
             f"{violation.get('message', '')}", 200)))
     if out.rich:
         out.fields(rows, title=f"{args.stream_id} at seq {seq}")
-        out.show(Panel(safe_text(state.content, keep_newlines=True),
-                       title=f"content ({len(state.content)} chars)", title_align="left"))
+        content = state.content
+        shown = content[-PANEL_CHARS:]
+        body = safe_text(shown, keep_newlines=True)
+        if len(shown) < len(content):
+            body = Text.assemble((f"… {len(content) - len(shown):,} earlier chars "
+                                  "(--plain or --json for all)\n", "dim italic"), body)
+        out.show(Panel(body, title=f"content ({len(content):,} chars)", title_align="left"))
     else:
         rows.append(("content", state.content))
         out.fields(rows)

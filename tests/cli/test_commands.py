@@ -308,3 +308,16 @@ async def test_verify_generic_check_for_stores_without_their_own() -> None:
     assert report.ok
     assert [(c.stream_id, c.status, c.events) for c in report.streams] == [
         ("bad_run", "ok", len(bad_run())), ("good_run", "ok", len(good_run()))]
+
+
+def test_show_on_a_terminal_cuts_giant_content(cli: Runner, tmp_path: Path) -> None:
+    from l0core import StartEvent, TokenEvent
+    from tests.cli.conftest import make_store_events
+
+    location = str(tmp_path / "big")
+    make_store_events(location, {"big": [StartEvent(ts=1.0),
+                                         TokenEvent(ts=2.0, value="x" * 100_000, index=0)]})
+    rich = cli("show", location, "big", tty=True)
+    assert rich.status == 0 and "80,000 earlier chars" in rich.out and len(rich.out) < 60_000
+    plain = cli("show", location, "big")
+    assert "x" * 100_000 in plain.out
