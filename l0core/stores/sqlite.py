@@ -110,6 +110,9 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         self._writer: _Writer | None = None
         self._writer_lock = threading.Lock()
         self._last_sweep = 0.0
+        self._group_last: dict[str, int] = {}
+        """Last seq per stream inside the writer's current transaction (writer thread only)."""
+        self._group_dirty: set[str] = set()
         if self.read_only:
             if not os.path.isfile(self.path):
                 raise StoreConfigError(f"{self.path} does not exist (opened read-only)")
@@ -241,6 +244,8 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[_Request]) -> None:
         results: list[tuple[bool, Any]] = []
+        self._group_last.clear()
+        self._group_dirty.clear()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -252,16 +257,19 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                         results.append((False, exc))
                 for req in group if len(group) > 1 else ():
                     conn.execute("SAVEPOINT req")
+                    saved = dict(self._group_last), set(self._group_dirty)
                     try:
                         value = req.run(conn)
                     except Exception as exc:
                         conn.execute("ROLLBACK TO req")
                         conn.execute("RELEASE req")
+                        self._group_last, self._group_dirty = saved
                         results.append((False, exc))
                     else:
                         conn.execute("RELEASE req")
                         results.append((True, value))
                 if conn.in_transaction:
+                    self._write_stream_rows(conn)
                     self._maybe_sweep(conn)
                     conn.execute("COMMIT")
             except BaseException:
@@ -283,7 +291,14 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
     # ── writing ──
 
     def _touch_stream(self, conn: sqlite3.Connection, stream_id: str) -> int:
-        """The stream's last seq inside the transaction (dropping it first if it expired)."""
+        """The stream's last seq inside the transaction (dropping it first if it expired).
+
+        Within one group the answer is remembered: the transaction holds the write
+        lock, so nobody else can change it meanwhile.
+        """
+        cached = self._group_last.get(stream_id)
+        if cached is not None:
+            return cached
         row = conn.execute(f"SELECT last_seq, touched_ms FROM {self._t_streams} "
                            "WHERE stream_id = ?", (stream_id,)).fetchone()
         if row is None:
@@ -296,6 +311,21 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
     def _drop(self, conn: sqlite3.Connection, stream_id: str) -> None:
         for table in (self._t_events, self._t_snaps, self._t_streams):
             conn.execute(f"DELETE FROM {table} WHERE stream_id = ?", (stream_id,))
+        self._group_last[stream_id] = -1
+        self._group_dirty.discard(stream_id)
+
+    def _write_stream_rows(self, conn: sqlite3.Connection) -> None:
+        """One ``streams`` row update per stream the group appended to."""
+        if not self._group_dirty:
+            return
+        now = self.clock()
+        conn.executemany(
+            f"INSERT INTO {self._t_streams} (stream_id, last_seq, touched_ms) VALUES (?, ?, ?)"
+            " ON CONFLICT(stream_id) DO UPDATE SET last_seq = excluded.last_seq,"
+            " touched_ms = excluded.touched_ms",
+            [(sid, self._group_last[sid], now) for sid in self._group_dirty],
+        )
+        self._group_dirty.clear()
 
     async def _append_wire(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
@@ -305,17 +335,16 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         def run(conn: sqlite3.Connection) -> int:
             last = self._touch_stream(conn, stream_id)
             self._check_expected(stream_id, expected_seq, last)
-            conn.executemany(
-                f"INSERT INTO {self._t_events} (stream_id, seq, body) VALUES (?, ?, ?)",
-                [(stream_id, last + 1 + i, body) for i, body in enumerate(bodies)],
-            )
+            insert = f"INSERT INTO {self._t_events} (stream_id, seq, body) VALUES (?, ?, ?)"
+            if len(bodies) == 1:
+                conn.execute(insert, (stream_id, last + 1, bodies[0]))
+            else:
+                conn.executemany(insert, [(stream_id, last + 1 + i, body)
+                                          for i, body in enumerate(bodies)])
             new_last = last + len(bodies)
-            conn.execute(
-                f"INSERT INTO {self._t_streams} (stream_id, last_seq, touched_ms) VALUES (?, ?, ?)"
-                " ON CONFLICT(stream_id) DO UPDATE SET last_seq = excluded.last_seq,"
-                " touched_ms = excluded.touched_ms",
-                (stream_id, new_last, self.clock()),
-            )
+            # Only after every statement succeeded: a failed request leaves no trace.
+            self._group_last[stream_id] = new_last
+            self._group_dirty.add(stream_id)
             return new_last
 
         return cast(int, await self._submit(run))

@@ -123,3 +123,21 @@ def test_durability_settings(tmp_path: Path) -> None:
     assert (tmp_path / "b.db").exists()
     with pytest.raises(StoreConfigError, match="durability"):
         SQLiteEventStore(str(tmp_path / "c.db"), durability="never")  # type: ignore[arg-type]
+
+
+async def test_failed_request_in_a_group_leaves_no_trace(tmp_path: Path) -> None:
+    """An append that finds its stream expired drops it, then fails its seq check: the
+    drop is rolled back with it, and the next request in the same group sees the rows."""
+    clock = FakeClock()
+    store = SQLiteEventStore(str(tmp_path / "x.db"), ttl=1000, clock=clock)
+    await store.append_many("s1", [TokenEvent(ts=1, value=f"{i}", index=i) for i in range(3)])
+    clock.now += 5000  # s1 has expired
+    results = await asyncio.gather(
+        store.append("s1", TokenEvent(ts=1, value="a", index=0), expected_seq=7),
+        store.append("s2", TokenEvent(ts=1, value="b", index=0)),
+        store.append("s1", TokenEvent(ts=1, value="c", index=0)),
+        return_exceptions=True)
+    assert isinstance(results[0], ConcurrencyConflictError)
+    assert results[1:] == [0, 0]  # s1 expired, so the append that succeeded restarts it
+    assert [e.event.value for e in await store.get_events("s1")] == ["c"]  # type: ignore[union-attr]
+    await store.close()
