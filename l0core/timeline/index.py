@@ -1,4 +1,4 @@
-"""The timeline engine: the state at any seq of a recorded stream without refolding.
+"""The timeline index: the state at any seq of a recorded stream without refolding.
 
 The debugger scrubs a million-event stream, so "state at seq N" cannot mean folding
 from seq 0 every time (the spec's ``replayToState``). A :class:`Timeline` indexes a
@@ -10,22 +10,21 @@ large stream loads), and then answers in O(log n):
   one bisect per field;
 * ``content`` is "a base string plus appended tokens" between the events that
   replace it (CONTINUATION, COMPLETE), so each such *version* keeps one text
-  buffer and each change stores only ``(version, length)``: memory grows with the
-  events, never with events x content length;
+  buffer and each change stores only its seq and the content length: memory
+  grows with the events, never with events x content length;
 * landmarks (non-TOKEN events) are sorted seq arrays per kind, for "next RETRY".
 
 Everything here is derived from :func:`l0core.fold.apply_event`'s rules; the
 property tests prove ``state_at(n) == fold(events[0..n])`` for random streams.
-Attempts, timing and search are computed on first use and cached.
+Attempts (:mod:`.attempts`), timing (:mod:`.timing`) and search (:mod:`.search`)
+are computed on first use and cached until the next :meth:`Timeline.extend`.
 """
 
 from __future__ import annotations
 
-import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any, Protocol
 
@@ -44,6 +43,15 @@ from l0core.events import (
     TokenEvent,
 )
 from l0core.fold import STATE_FIELDS, ReplayedState
+from l0core.timeline.attempts import Attempt, split_attempts
+from l0core.timeline.search import (
+    SEARCH_SCOPES,
+    Matcher,
+    search_content,
+    search_payloads,
+    search_tokens,
+)
+from l0core.timeline.timing import Timing, per_bucket, summarize
 
 # Kinds ranked by importance for the minimap; the rank doubles as the per-seq code.
 IMPORTANCE: tuple[RecordedEventType, ...] = (
@@ -78,45 +86,6 @@ _CLASS_RANK: dict[type, int] = {
 _IS_TOKEN = bytes([1] + [0] * 255)  # translate table: rank -> 1 for TOKEN, else 0
 
 _BLOCK = 64  # fan-out of the minimap's block-maximum pyramid
-
-SEARCH_SCOPES = ("token", "content", "payload", "all")
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One try at producing the output: from a START, RETRY, FALLBACK or CONTINUATION.
-
-    ``content`` is the text this attempt's own TOKEN events produced;
-    ``resumed_from`` the checkpoint text a CONTINUATION made it start from (its
-    visible output is ``resumed_from + content``).
-    """
-
-    number: int
-    start_seq: int
-    end_seq: int
-    started_by: str
-    content: str
-    resumed_from: str
-    token_count: int
-    outcome: str
-    reason: str | None
-    fallback_index: int
-
-
-@dataclass(slots=True)
-class Timing:
-    """Timing facts from the recorded ``ts`` values (milliseconds).
-
-    Gaps are between consecutive TOKEN events; stalls are gaps between any two
-    consecutive events of at least the threshold, as ``(seq after the gap, gap)``.
-    """
-
-    time_to_first_token_ms: float | None
-    duration_ms: float
-    median_gap_ms: float
-    p95_gap_ms: float
-    max_gap_ms: float
-    stalls: list[tuple[int, float]] = field(default_factory=list)
 
 
 class _Version:
@@ -589,7 +558,7 @@ class Timeline:
         return "".join(parts)
 
     def attempts(self) -> list[Attempt]:
-        """The stream split into attempts (a copy of the cached list).
+        """The stream split into attempts (copies; cached until :meth:`extend`).
 
         Rules: the stream opens attempt 1 ("start"). A RETRY or FALLBACK ends the
         current attempt ("retried" / "fell_back") and starts the next at its own
@@ -599,77 +568,30 @@ class Timeline:
         an attempt "completed", ERROR "errored" (with the error message as reason;
         an attempt that errored and then retried stays "errored"). An attempt with
         none of these is "running".
-        """
-        cached = self._cache.get("attempts")
-        if cached is None:
-            cached = self._build_attempts()
-            self._cache["attempts"] = cached
-        return [
-            Attempt(a.number, a.start_seq, a.end_seq, a.started_by, a.content,
-                    a.resumed_from, a.token_count, a.outcome, a.reason, a.fallback_index)
-            for a in cached
-        ]
 
-    def _build_attempts(self) -> list[Attempt]:
-        if not self._envs:
-            return []
-        rows: list[dict[str, Any]] = []
-        cur: dict[str, Any] = dict(start=0, by="start", resumed="", outcome="running",
-                                   reason=None, fallback=0)
-        for seq in self._lm_seq:
-            ev = self._envs[seq].event
-            if isinstance(ev, RetryEvent | FallbackEvent) or (
-                isinstance(ev, ContinuationEvent)
-                and self._tokens_between(cur["start"], seq) > 0
-            ):
-                if cur["outcome"] in ("running", "completed"):
-                    cur["outcome"] = (
-                        "fell_back" if isinstance(ev, FallbackEvent) else "retried"
-                    )
-                    cur["reason"] = ev.reason if isinstance(ev, RetryEvent) else None
-                cur["end"] = seq - 1
-                rows.append(cur)
-                by = {RetryEvent: "retry", FallbackEvent: "fallback"}.get(
-                    type(ev), "continuation"
-                )
-                fallback = ev.to if isinstance(ev, FallbackEvent) else cur["fallback"]
-                cur = dict(start=seq, by=by, resumed="", outcome="running", reason=None,
-                           fallback=fallback)
-            if isinstance(ev, ContinuationEvent):
-                cur["resumed"] = ev.checkpoint
-            elif isinstance(ev, CompleteEvent):
-                cur["outcome"], cur["reason"] = "completed", None
-            elif isinstance(ev, ErrorEvent):
-                cur["outcome"], cur["reason"] = "errored", ev.error.message
-        cur["end"] = len(self._envs) - 1
-        rows.append(cur)
-        return [
-            Attempt(
-                number=n,
-                start_seq=r["start"],
-                end_seq=r["end"],
-                started_by=r["by"],
-                content=self._token_text(r["start"], r["end"] + 1),
-                resumed_from=r["resumed"],
-                token_count=self._tokens_between(r["start"], r["end"] + 1),
-                outcome=r["outcome"],
-                reason=r["reason"],
-                fallback_index=r["fallback"],
-            )
-            for n, r in enumerate(rows, start=1)
-        ]
+        Content rules (proved by the property tests): before a COMPLETE, the
+        fold's content is ``A.resumed_from`` of the attempt ``A`` holding the last
+        CONTINUATION (the first attempt if there is none) followed by the
+        ``content`` of ``A`` and of every later attempt; a run completed by the
+        runtime ends with ``resumed_from + content`` of its last attempt.
+        """
+        return [a.copy() for a in self._attempts()]
+
+    def _attempts(self) -> list[Attempt]:
+        cached: list[Attempt] | None = self._cache.get("attempts")
+        if cached is None:
+            envs = self._envs
+            cached = split_attempts(len(envs), self._lm_seq, lambda s: envs[s].event,
+                                    self._tokens_between, self._token_text)
+            self._cache["attempts"] = cached
+        return cached
 
     def attempt_at(self, seq: int) -> Attempt:
-        """The attempt that contains ``seq``."""
+        """The attempt that contains ``seq`` (a copy)."""
         self._check(seq)
-        attempts = self._cache.get("attempts")
-        if attempts is None:
-            attempts = self._build_attempts()
-            self._cache["attempts"] = attempts
+        attempts = self._attempts()
         starts = [a.start_seq for a in attempts]
-        a = attempts[bisect_right(starts, seq) - 1]
-        return Attempt(a.number, a.start_seq, a.end_seq, a.started_by, a.content,
-                       a.resumed_from, a.token_count, a.outcome, a.reason, a.fallback_index)
+        return attempts[bisect_right(starts, seq) - 1].copy()
 
     # ───────────────────────────── timing ─────────────────────────────
 
@@ -711,52 +633,18 @@ class Timeline:
     def timing(self, stall_ms: float = 2000.0) -> Timing:
         """Time to first token (from START, else the first event), gaps and stalls."""
         key = ("timing", stall_ms)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return Timing(cached.time_to_first_token_ms, cached.duration_ms,
-                          cached.median_gap_ms, cached.p95_gap_ms, cached.max_gap_ms,
-                          list(cached.stalls))
-        ts = self._ts
-        if not ts:
-            return Timing(None, 0.0, 0.0, 0.0, 0.0, [])
-        ttft = self.time_to_first_token_ms()
-        tok_ts = self._token_ts()
-        gaps = sorted(map(float.__sub__, tok_ts[1:], tok_ts[:-1]))
-        if gaps:
-            median = gaps[len(gaps) // 2] if len(gaps) % 2 else (
-                gaps[len(gaps) // 2 - 1] + gaps[len(gaps) // 2]) / 2
-            p95 = gaps[min(len(gaps) - 1, round(0.95 * (len(gaps) - 1)))]
-            biggest = gaps[-1]
-        else:
-            median = p95 = biggest = 0.0
-        deltas = array("d", map(float.__sub__, ts[1:], ts[:-1]))
-        stall_seqs = list(compress(range(1, len(ts)), map(stall_ms.__le__, deltas)))
-        stalls = [(seq, deltas[seq - 1]) for seq in stall_seqs]
-        result = Timing(ttft, ts[-1] - ts[0], median, p95, biggest, stalls)
-        self._cache[key] = result
-        return Timing(ttft, result.duration_ms, median, p95, biggest, list(stalls))
+        cached: Timing | None = self._cache.get(key)
+        if cached is None:
+            cached = summarize(self._ts, self._token_ts(), self.time_to_first_token_ms(),
+                               stall_ms)
+            self._cache[key] = cached
+        return cached.copy()
 
     def rate_buckets(self, buckets: int) -> list[int]:
         """TOKEN events per equal time bucket from the first to the last event."""
-        if buckets <= 0:
-            return []
-        out = [0] * buckets
-        tok = self._sorted_token_ts()
-        if not tok:
-            return out
-        t0, t1 = self._ts[0], self._ts[-1]
-        width = (t1 - t0) / buckets
-        if width <= 0:
-            out[0] = len(tok)
-            return out
-        prev = bisect_left(tok, t0)
-        out[0] += prev  # tokens stamped before the first event land in bucket 0
-        for b in range(buckets):
-            edge = t0 + (b + 1) * width
-            nxt = len(tok) if b == buckets - 1 else bisect_left(tok, edge, prev)
-            out[b] += nxt - prev
-            prev = nxt
-        return out
+        if not self._ts:
+            return [0] * max(0, buckets)
+        return per_bucket(self._sorted_token_ts(), self._ts[0], self._ts[-1], buckets)
 
     # ───────────────────────────── search ─────────────────────────────
 
@@ -785,58 +673,23 @@ class Timeline:
             raise ValueError(f"scope must be one of {', '.join(SEARCH_SCOPES)}, not {scope!r}")
         if not pattern:
             return []
-        matcher = _Matcher(pattern, regex=regex, case_sensitive=case_sensitive)
+        matcher = Matcher(pattern, regex=regex, case_sensitive=case_sensitive)
         found: set[int] = set()
-        if scope in ("token", "all"):
-            found.update(self._search_tokens(matcher))
-        if scope in ("content", "all"):
-            found.update(self._search_content(matcher))
+        if scope != "payload":
+            for v, version in enumerate(self._versions):
+                lo, hi = self._version_span(v)
+                if lo == hi:
+                    continue
+                text, use_find = matcher.haystack(version.full(), version.lower)
+                if scope in ("token", "all"):
+                    search_tokens(matcher, text, use_find, version.base_len,
+                                  self._c_seq, self._c_len, lo, hi, found)
+                if scope in ("content", "all"):
+                    search_content(matcher, text, use_find, self._c_seq, self._c_len,
+                                   lo, hi, found)
         if scope in ("payload", "all"):
-            found.update(self._search_payload(matcher))
+            found.update(search_payloads(matcher, self._payloads()))
         return sorted(found)
-
-    def _search_tokens(self, matcher: _Matcher) -> set[int]:
-        out: set[int] = set()
-        c_seq, c_len = self._c_seq, self._c_len
-        for v, version in enumerate(self._versions):
-            lo, hi = self._version_span(v)
-            if lo == hi:
-                continue
-            text, use_find = matcher.haystack(version)
-            pos = version.base_len
-            while pos < len(text):
-                span = matcher.search(text, pos, use_find)
-                if span is None or span[0] >= len(text):
-                    break  # (an empty match at the very end belongs to no token)
-                k = bisect_right(c_len, span[0], lo, hi)  # the token holding the start
-                out.add(c_seq[k])
-                pos = c_len[k]
-        return out
-
-    def _search_content(self, matcher: _Matcher) -> set[int]:
-        out: set[int] = set()
-        c_seq, c_len = self._c_seq, self._c_len
-        # a literal's matches all have one length (also lower-cased: offsets are kept)
-        fixed = len(matcher.literal) if matcher.literal is not None else None
-        for v, version in enumerate(self._versions):
-            lo, hi = self._version_span(v)
-            if lo == hi:
-                continue
-            text, use_find = matcher.haystack(version)
-            pos = 0
-            while pos <= len(text):
-                span = matcher.search(text, pos, use_find)
-                if span is None:
-                    break
-                # the first seq of this version whose content already holds the match
-                k = bisect_left(c_len, max(span[1], 1), lo, hi)
-                pos = span[0] + 1
-                if k < hi:
-                    out.add(c_seq[k])
-                    if fixed is not None:
-                        # a literal's later matches end later: skip those ending in c_len[k]
-                        pos = max(pos, c_len[k] - fixed + 1)
-        return out
 
     def _payloads(self) -> list[tuple[int, bytes]]:
         """Seq and UTF-8 JSON of every non-TOKEN event (kept across extends; compact)."""
@@ -846,24 +699,6 @@ class Timeline:
         for seq in self._lm_seq[len(cached) :]:
             cached.append((seq, dumps(encode_event(self._envs[seq].event))))
         return cached
-
-    def _search_payload(self, matcher: _Matcher) -> list[int]:
-        out = []
-        raw_needle = matcher.raw_needle
-        for seq, payload in self._payloads():
-            if raw_needle is not None and payload.isascii():
-                hit = raw_needle in (payload if matcher.case_sensitive else payload.lower())
-            elif matcher.literal is None:
-                hit = matcher.search(payload.decode(), 0, False) is not None
-            else:
-                text = payload.decode()
-                low = text.lower() if matcher.lowered_literal else text
-                hit = (matcher.literal in low if len(low) == len(text)
-                       else matcher.search(text, 0, False) is not None)
-            if hit:
-                out.append(seq)
-        return out
-
 
 class _BatchSource(Protocol):
     """What :func:`load_timeline` needs from a store (every ``BaseEventStore`` has it)."""
@@ -891,52 +726,3 @@ async def load_timeline(
         if on_progress is not None:
             on_progress(len(tl))
     return tl
-
-
-class _Matcher:
-    """Find a literal or a regex from a position, by the fastest exact method.
-
-    A case-sensitive literal uses ``str.find``; a case-insensitive literal uses
-    ``str.find`` on the lower-cased text when lower-casing keeps offsets (it
-    nearly always does), else ``re.IGNORECASE`` like a regex. ``raw_needle`` is
-    the UTF-8 needle for ASCII payloads (lower-cased when case does not matter,
-    which is exact on ASCII text).
-    """
-
-    __slots__ = ("case_sensitive", "compiled", "literal", "lowered_literal", "raw_needle")
-
-    def __init__(self, pattern: str, *, regex: bool, case_sensitive: bool) -> None:
-        flags = 0 if case_sensitive else re.IGNORECASE
-        try:
-            self.compiled = re.compile(pattern if regex else re.escape(pattern), flags)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-        self.case_sensitive = case_sensitive
-        self.literal: str | None = None
-        self.lowered_literal = False
-        if not regex:
-            if case_sensitive:
-                self.literal = pattern
-            elif len(pattern.lower()) == len(pattern):
-                self.literal = pattern.lower()
-                self.lowered_literal = True
-        self.raw_needle: bytes | None = None
-        if not regex and pattern.isascii():
-            self.raw_needle = (pattern if case_sensitive else pattern.lower()).encode()
-
-    def haystack(self, version: _Version) -> tuple[str, bool]:
-        """The text of ``version`` to search (same offsets), and whether ``find`` applies."""
-        if self.literal is None:
-            return version.full(), False
-        if not self.lowered_literal:
-            return version.full(), True
-        low = version.lower()
-        return (low, True) if low is not None else (version.full(), False)
-
-    def search(self, text: str, pos: int, use_find: bool) -> tuple[int, int] | None:
-        """``(start, end)`` of the leftmost match starting at or after ``pos``."""
-        if use_find and self.literal is not None:
-            i = text.find(self.literal, pos)
-            return None if i < 0 else (i, i + len(self.literal))
-        m = self.compiled.search(text, pos)
-        return None if m is None else m.span()

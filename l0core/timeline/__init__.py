@@ -1,0 +1,17 @@
+"""The timeline engine: time travel over a recorded stream (DESIGN 2.3 and 3).
+
+:class:`Timeline` indexes a stream's envelopes incrementally and answers, without
+refolding from seq 0: the state at any seq, which event last changed a field,
+where the next RETRY is, the attempts, timing, text search and a minimap.
+:func:`l0core.diff.diff_timelines` compares two of them.
+
+Modules: :mod:`.index` (the Timeline), :mod:`.attempts`, :mod:`.timing`,
+:mod:`.search`.
+"""
+
+from l0core.timeline.attempts import Attempt
+from l0core.timeline.index import IMPORTANCE, Timeline, load_timeline
+from l0core.timeline.search import SEARCH_SCOPES
+from l0core.timeline.timing import Timing
+
+__all__ = ["IMPORTANCE", "SEARCH_SCOPES", "Attempt", "Timeline", "Timing", "load_timeline"]
