@@ -210,6 +210,10 @@ class Timeline:
                 raise ValueError(
                     f"timeline of {self.stream_id!r} got an event of stream {env.stream_id!r}"
                 )
+            if type(env.event) not in _CLASS_RANK:
+                raise TypeError(
+                    f"seq {env.seq}: {type(env.event).__name__} is not a recorded event type"
+                )
         self._index(envelopes, start)
         self._envs.extend(envelopes)
         self._update_pyramid(start)

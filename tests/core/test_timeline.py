@@ -242,3 +242,14 @@ def test_memory_grows_with_the_events_not_with_events_times_content() -> None:
     # stays at a few hundred bytes per event plus the joined text
     assert grown < 300 * n, grown
     assert tl.state_at(n).content == "word " * n
+
+
+def test_extend_rejects_unknown_event_objects_and_stays_consistent() -> None:
+    tl = Timeline("s1", envelopes(_story()[:2]))
+    bad = [EventEnvelope("s1", 2, tok(0.0, "x", 2)),
+           EventEnvelope("s1", 3, {"type": "TOKEN"})]  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seq 3"):
+        tl.extend(bad)
+    assert len(tl) == 2 and tl.state_at(1).content == "Hello"
+    tl.extend(envelopes(_story()[2:], first_seq=2))
+    assert tl.final_state().content == "Hi there"
