@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from l0core.diff import StreamDiff, diff_timelines
@@ -222,7 +222,8 @@ def _pair_of_streams(draw: st.DrawFn) -> tuple[list[EventEnvelope], list[EventEn
     return envelopes(a, "a"), envelopes(b, "b")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_pair_of_streams(), st.sampled_from(["content", "landmarks", "seq"]))
 def test_diff_invariants_on_random_pairs(
     case: tuple[list[EventEnvelope], list[EventEnvelope]], align: str

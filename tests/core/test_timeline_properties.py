@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from l0core.events import (
@@ -30,7 +30,9 @@ from l0core.fold import STATE_FIELDS, ReplayedState, apply_event, fold
 from l0core.timeline import IMPORTANCE, Timeline
 from tests.core.strategies import batch_bounds, envelopes, event_lists, runs
 
-SETTINGS = settings(max_examples=60, deadline=None)
+# CI machines are loaded: no deadline, and slow data generation is not a failure
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _build(envs: list[EventEnvelope], bounds: list[tuple[int, int]]) -> Timeline:
