@@ -53,3 +53,23 @@ async def test_compare_with_from_the_debugger_palette() -> None:
         await pilot.press("enter")
         screen = await _diff_screen(pilot)
         assert screen.ids == {"a": "good_run", "b": "bad_run"}
+
+
+async def test_compare_with_from_the_command_palette() -> None:
+    store = await _pair()
+    app = L0TuiApp(store, location="memory://", stream_id="bad_run")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"compare with")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press(*"good_run")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        screen = await _diff_screen(pilot)
+        assert screen.ids == {"a": "bad_run", "b": "good_run"}
+        await pilot.press("f")
+        assert screen.difference_index == 0
