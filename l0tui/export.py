@@ -7,8 +7,9 @@
 - :func:`save_svg`: an SVG screenshot of a running Textual app's current screen;
 - :func:`write_text_file`: write either export to a file atomically.
 
-In the debugger: ``write_text_file(path, timeline_jsonl(timeline, start, stop))``,
-``write_text_file(path, markdown_report(timeline, source=...))``, ``save_svg(app, path)``.
+In the debugger: ``export_to_file(timeline, "jsonl", start=a, stop=b)``,
+``export_to_file(timeline, "markdown", source=...)`` and ``save_svg(app, path)``
+each write one file and return its path.
 
 Stream text is hostile: JSON escapes every control character (including DEL and
 the C1 range that orjson leaves raw); the Markdown report shows control characters
@@ -211,6 +212,36 @@ def write_text_file(path: str | os.PathLike[str], text: str) -> str:
             os.unlink(tmp)
         raise
     return target
+
+
+def export_to_file(
+    timeline: Timeline,
+    kind: str,
+    directory: str | os.PathLike[str] = ".",
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    source: str = "",
+) -> str:
+    """Write a debugger export into ``directory``; the path written.
+
+    ``kind`` ``"jsonl"``: events ``start <= seq < stop`` as
+    ``<stream>.jsonl`` (``<stream>-<first>-<last>.jsonl`` for a slice);
+    ``"markdown"``: the report as ``<stream>.md``.
+    """
+    name = timeline.stream_id
+    if kind == "jsonl":
+        end = len(timeline) if stop is None else min(stop, len(timeline))
+        begin = max(0, start)
+        whole = begin == 0 and end == len(timeline)
+        filename = f"{name}.jsonl" if whole else f"{name}-{begin}-{end - 1}.jsonl"
+        text = timeline_jsonl(timeline, begin, end)
+    elif kind == "markdown":
+        filename = f"{name}.md"
+        text = markdown_report(timeline, source=source)
+    else:
+        raise ValueError(f"unknown export kind {kind!r} (jsonl or markdown)")
+    return write_text_file(os.path.join(os.fspath(directory), filename), text)
 
 
 # ───────────────────────────── screenshots ─────────────────────────────

@@ -62,3 +62,22 @@ def test_write_text_file_is_whole(tmp_path: Path) -> None:
     assert write_text_file(target, "new\n") == str(target)
     assert target.read_text() == "new\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+
+
+def test_export_to_file_names_and_contents(tmp_path: Path) -> None:
+    from l0tui.export import export_to_file
+
+    timeline = _timeline(bad_run(), "bad_run")
+    whole = export_to_file(timeline, "jsonl", tmp_path)
+    assert whole == str(tmp_path / "bad_run.jsonl")
+    assert Path(whole).read_text() == timeline_jsonl(timeline)
+    part = export_to_file(timeline, "jsonl", tmp_path, start=7, stop=9)
+    assert part == str(tmp_path / "bad_run-7-8.jsonl")
+    assert len(Path(part).read_text().splitlines()) == 2
+    report = export_to_file(timeline, "markdown", tmp_path, source="demo")
+    assert report == str(tmp_path / "bad_run.md")
+    assert Path(report).read_text().startswith("# Stream bad\\_run\n\nStore: demo\n")
+    import pytest
+
+    with pytest.raises(ValueError):
+        export_to_file(timeline, "pdf", tmp_path)
