@@ -114,7 +114,7 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
 - **l**: lock / unlock the cursors
 - **f**: first difference; **n / N**: next / previous difference
 - **[ / ]**: previous / next non-token event on the focused side
-- **q / escape**: back
+- **q / escape**: back (to the stream browser; quits when the diff is the only screen)
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -146,6 +146,8 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         height: 1fr;
     }
     """
+
+    help_title = "Diff"
 
     locked: reactive[bool] = reactive(True, init=False)
     side: reactive[str] = reactive("a", init=False)

@@ -36,6 +36,17 @@ async def test_mark_two_streams_in_the_browser_and_press_d() -> None:
         assert set(screen.ids.values()) == {"good_run", "bad_run"}
         await pilot.press("f")
         assert screen.difference_index == 0
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from l0tui.screens.help import HelpScreen
+
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert "lock / unlock the cursors" in help_screen.pane
+        assert any(row[2] == "diff.lock" for row in help_screen.keys)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
         await pilot.press("q")
         await pilot.pause()
         assert not isinstance(app.screen, DiffScreen)
