@@ -128,8 +128,14 @@ previous event, kind (letter and name) and a summary of its payload.
     # ── reactives ──
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_y)
         self._scroll_to_cursor(new)
-        self.refresh()
+        if int(self.scroll_y) == top:
+            # no scroll: only the two rows that changed are repainted
+            self.refresh_line(old)
+            self.refresh_line(new)
+        else:
+            self.refresh()
 
     def _scroll_to_cursor(self, seq: int) -> None:
         height = self.scrollable_content_region.height or self.size.height

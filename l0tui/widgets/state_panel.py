@@ -141,7 +141,20 @@ field last changed.
         self._changed = changed
         self._last = dict(last_changed)
         self._seq = seq
+        self._show_changed()
         self.refresh()
+
+    def _show_changed(self) -> None:
+        """On a short panel, scroll so that a field this step changed is in view."""
+        height = self.scrollable_content_region.height - 1  # minus the header row
+        if height <= 0 or height >= len(STATE_FIELDS) or not self._changed:
+            return
+        rows = [STATE_FIELDS.index(f) for f in STATE_FIELDS if f in self._changed]
+        top = int(self.scroll_y)
+        if any(top <= r < top + height for r in rows):
+            return
+        self.scroll_to(y=max(0, min(rows[0], len(STATE_FIELDS) - height)), animate=False,
+                       immediate=True)
 
     @property
     def state(self) -> ReplayedState | None:

@@ -304,3 +304,19 @@ async def test_event_list_keeps_cursor_in_view() -> None:
         assert int(events.scroll_y) == 0
         await pilot.press("pagedown")
         assert dbg.cursor == height - 1
+
+
+async def test_short_state_panel_scrolls_to_changed_field(store: InMemoryEventStore) -> None:
+    from l0core.fold import STATE_FIELDS
+
+    app = L0TuiApp(store, stream_id="retry-run")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        dbg = debugger(app)
+        await pilot.press("r")
+        panel = dbg.state_panel
+        visible = panel.scrollable_content_region.height - 1
+        row = STATE_FIELDS.index("retry_attempts")
+        top = int(panel.scroll_y)
+        assert visible < len(STATE_FIELDS)
+        assert top <= row < top + visible
