@@ -41,7 +41,7 @@ TUI_EPILOG = """commands (l0tui COMMAND --help for each):
 examples:
   l0tui demo_streams                 open the stream browser on a directory
   l0tui sqlite:///runs.db --stream l0_abc
-  l0tui diff demo_streams good_run bad_run
+  l0tui diff demo_streams 07a-compare-good 07b-compare-bad
 """
 
 

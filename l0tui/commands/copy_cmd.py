@@ -16,7 +16,7 @@ from l0tui.output import Output
 HELP = "copy streams between stores (file, SQLite, PostgreSQL, Redis)"
 EPILOG = """examples:
   l0tui copy ./legacy-json-dir sqlite:///runs.db                every stream
-  l0tui copy demo_streams postgresql://localhost/l0 --stream retry_then_success
+  l0tui copy demo_streams postgresql://localhost/l0 --stream 03-guardrail-retry
   l0tui copy sqlite:///runs.db ./backup --force                 replace existing streams
 
 SRC is opened read-only, DST writable. Seqs, timestamps and every field are kept.

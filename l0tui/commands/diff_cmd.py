@@ -38,11 +38,11 @@ if TYPE_CHECKING:
 
 HELP = "compare two streams (TUI on a terminal; exit 1 when they differ)"
 EPILOG = """examples:
-  l0tui diff demo_streams good_run bad_run                 side by side in the TUI
-  l0tui diff demo_streams good_run bad_run --json          for scripts
+  l0tui diff demo_streams 07a-compare-good 07b-compare-bad     side by side (TUI)
+  l0tui diff demo_streams 07a-compare-good 07b-compare-bad --json
   l0tui diff ./runs:l0_abc sqlite:///prod.db:l0_def        two stores
   l0tui diff --left-store ./runs --right-store sqlite:///prod.db l0_abc l0_def
-  l0tui diff demo_streams good_run bad_run --plain || echo "runs differ"
+  l0tui diff runs.db:baseline runs.db:candidate --plain || echo "runs differ"
 
 Exit status (headless): 0 identical, 1 different, 2 error. The TUI opens when
 stdout is a terminal and neither --json nor --plain is given (--no-tui prevents it).

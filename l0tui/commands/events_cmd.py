@@ -13,9 +13,9 @@ from l0tui.output import KIND_STYLES, Output, event_summary, format_ms
 
 HELP = "the events of a stream, filtered by seq range and kind"
 EPILOG = """examples:
-  l0tui events demo_streams retry_then_success
-  l0tui events demo_streams retry_then_success --from 10 --to 40
-  l0tui events demo_streams retry_then_success --kind RETRY --kind GUARDRAIL
+  l0tui events demo_streams 03-guardrail-retry
+  l0tui events demo_streams 03-guardrail-retry --from 10 --to 40
+  l0tui events demo_streams 03-guardrail-retry --kind RETRY --kind GUARDRAIL
   l0tui events sqlite:///runs.db l0_abc --json > slice.jsonl
 
 --from and --to are inclusive. --json writes one envelope per line (JSONL) in the

@@ -14,10 +14,10 @@ from l0tui.output import Output
 
 HELP = "a slice of events as JSONL (the spec's wire format), or a Markdown report"
 EPILOG = """examples:
-  l0tui export demo_streams retry_then_success > run.jsonl
-  l0tui export demo_streams retry_then_success --from 10 --to 40 -o slice.jsonl
-  l0tui export demo_streams retry_then_success --format markdown -o report.md
-  l0tui export demo_streams retry_then_success --format markdown --to 25   (report as of seq 25)
+  l0tui export demo_streams 03-guardrail-retry > run.jsonl
+  l0tui export demo_streams 03-guardrail-retry --from 10 --to 40 -o slice.jsonl
+  l0tui export demo_streams 03-guardrail-retry --format markdown -o report.md
+  l0tui export demo_streams 03-guardrail-retry --format markdown --to 25   (report as of seq 25)
 
 JSONL lines are {"streamId", "seq", "event"} envelopes, camelCase, exactly as the
 stores write them; --from/--to are inclusive. A Markdown report covers the stream

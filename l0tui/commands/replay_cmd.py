@@ -15,10 +15,10 @@ from l0tui.output import KIND_STYLES, Output, event_summary, sanitize
 
 HELP = "print a stream's tokens with the recorded timing"
 EPILOG = """examples:
-  l0tui replay demo_streams retry_then_success              recorded timing
-  l0tui replay demo_streams retry_then_success --speed 4    four times faster
-  l0tui replay demo_streams retry_then_success --speed 0    instant
-  l0tui replay demo_streams long_stream --max-gap 500       cap pauses at 500 ms
+  l0tui replay demo_streams 03-guardrail-retry              recorded timing
+  l0tui replay demo_streams 03-guardrail-retry --speed 4    four times faster
+  l0tui replay demo_streams 03-guardrail-retry --speed 0    instant
+  l0tui replay demo_streams 01-clean-completion --max-gap 500   pauses of 500 ms at most
 
 On a terminal, events other than tokens (RETRY, GUARDRAIL, ...) show as markers;
 --json writes one line per token: {"seq": 3, "ts": 1712345678123, "value": "Hi"}.

@@ -17,8 +17,8 @@ PANEL_CHARS = 20_000
 
 HELP = "the state of a stream at a seq (the last one by default)"
 EPILOG = """examples:
-  l0tui show demo_streams retry_then_success
-  l0tui show demo_streams retry_then_success --seq 12
+  l0tui show demo_streams 03-guardrail-retry
+  l0tui show demo_streams 03-guardrail-retry --seq 12
   l0tui show sqlite:///runs.db l0_abc --seq -1 --json | jq .state.retryAttempts
 
 --seq counts from the end when negative (-1 is the last event).
