@@ -7,7 +7,6 @@ so "the state at seq N" means the same thing on every path.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
 
 from l0core.events import (
     CheckpointEvent,
@@ -28,22 +27,62 @@ from l0core.events import (
 )
 
 
-@dataclass(slots=True)
 class ReplayedState:
-    """The spec's ``ReplayedState`` with snake_case fields."""
+    """The spec's ``ReplayedState`` with snake_case fields.
 
-    content: str = ""
-    token_count: int = 0
-    checkpoint: str = ""
-    violations: list[GuardrailViolation] = field(default_factory=list)
-    drift_detected: bool = False
-    retry_attempts: int = 0
-    network_retry_count: int = 0
-    fallback_index: int = 0
-    completed: bool = False
-    error: SerializedError | None = None
-    start_ts: float = 0.0
-    end_ts: float = 0.0
+    Written by hand rather than as a dataclass so that appending a token is O(1):
+    token text is buffered and joined the first time ``content`` is read, which
+    keeps folding a million tokens linear instead of quadratic.
+    """
+
+    __slots__ = ("_content", "_pending", "checkpoint", "completed", "drift_detected", "end_ts",
+                 "error", "fallback_index", "network_retry_count", "retry_attempts", "start_ts",
+                 "token_count", "violations")
+
+    def __init__(
+        self,
+        content: str = "",
+        token_count: int = 0,
+        checkpoint: str = "",
+        violations: list[GuardrailViolation] | None = None,
+        drift_detected: bool = False,
+        retry_attempts: int = 0,
+        network_retry_count: int = 0,
+        fallback_index: int = 0,
+        completed: bool = False,
+        error: SerializedError | None = None,
+        start_ts: float = 0.0,
+        end_ts: float = 0.0,
+    ) -> None:
+        self._content = content
+        self._pending: list[str] = []
+        self.token_count = token_count
+        self.checkpoint = checkpoint
+        self.violations: list[GuardrailViolation] = [] if violations is None else violations
+        self.drift_detected = drift_detected
+        self.retry_attempts = retry_attempts
+        self.network_retry_count = network_retry_count
+        self.fallback_index = fallback_index
+        self.completed = completed
+        self.error = error
+        self.start_ts = start_ts
+        self.end_ts = end_ts
+
+    @property
+    def content(self) -> str:
+        if self._pending:
+            self._content += "".join(self._pending)
+            self._pending.clear()
+        return self._content
+
+    @content.setter
+    def content(self, value: str) -> None:
+        self._content = value
+        self._pending.clear()
+
+    def append_text(self, text: str) -> None:
+        """Append token text to ``content`` in O(1)."""
+        self._pending.append(text)
 
     def copy(self) -> ReplayedState:
         """An independent copy (the violations list is not shared)."""
@@ -62,15 +101,32 @@ class ReplayedState:
             self.end_ts,
         )
 
+    def as_tuple(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in STATE_FIELDS)
 
-STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ReplayedState))
-"""Field names of :class:`ReplayedState`, in declaration order."""
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReplayedState):
+            return NotImplemented
+        return self.as_tuple() == other.as_tuple()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in STATE_FIELDS)
+        return f"ReplayedState({inner})"
+
+
+STATE_FIELDS: tuple[str, ...] = (
+    "content", "token_count", "checkpoint", "violations", "drift_detected", "retry_attempts",
+    "network_retry_count", "fallback_index", "completed", "error", "start_ts", "end_ts",
+)
+"""Field names of :class:`ReplayedState`, in the spec's order."""
 
 
 def apply_event(state: ReplayedState, event: RecordedEvent) -> None:
     """Fold one event into ``state`` in place (the spec's ``replayToState`` step)."""
     if isinstance(event, TokenEvent):
-        state.content += event.value
+        state.append_text(event.value)
         state.token_count = event.index + 1
     elif isinstance(event, StartEvent):
         state.start_ts = event.ts
