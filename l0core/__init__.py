@@ -53,6 +53,7 @@ from l0core.stores.base import (
     StorageAdapterConfig,
 )
 from l0core.stores.composite import CompositeEventStore, create_composite_store
+from l0core.stores.file import FileEventStore
 from l0core.stores.memory import InMemoryEventStore, create_in_memory_event_store
 from l0core.stores.registry import (
     create_event_store,
@@ -60,6 +61,7 @@ from l0core.stores.registry import (
     register_storage_adapter,
     unregister_storage_adapter,
 )
+from l0core.stores.sqlite import SQLiteEventStore
 from l0core.stores.ttl import TTLEventStore, with_ttl
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "EventReplayer",
     "EventValidationError",
     "FallbackEvent",
+    "FileEventStore",
     "GuardrailEvent",
     "GuardrailEventResult",
     "GuardrailViolation",
@@ -94,6 +97,7 @@ __all__ = [
     "ReplayedError",
     "ReplayedState",
     "RetryEvent",
+    "SQLiteEventStore",
     "SerializedError",
     "SerializedOptions",
     "Snapshot",
