@@ -24,6 +24,10 @@ from l0tui.widgets.kinds import COLOURS, LETTERS, summary
 from l0tui.widgets.lines import StyleCache
 
 
+_KIND_STYLES = {kind: Style.parse(colour) for kind, colour in COLOURS.items()}
+_DIM = Style(dim=True)
+
+
 def format_ms(ms: float) -> str:
     """``+1.234s`` / ``+12m05.1s``: a relative time that keeps its width."""
     if ms < 60_000:
@@ -189,8 +193,8 @@ previous event, kind (letter and name) and a summary of its payload.
         tl = self._timeline
         env = tl.envelope(seq)
         kind = env.event.type
-        colour = Style.parse(COLOURS[kind])
-        dim = Style(dim=True)
+        colour = _KIND_STYLES[kind]
+        dim = _DIM
         width = self.size.width
         digits = max(3, len(str(self._count - 1)))
         row = [Segment(f"{seq:>{digits}} ", dim),

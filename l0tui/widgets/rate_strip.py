@@ -156,8 +156,10 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
                 ch = self._bars[cursor_cell] if cursor_cell < len(self._bars) else " "
                 segs.append(Segment(ch if ch != " " else "▏", bars + cursor))
                 segs.append(Segment(self._bars[cursor_cell + 1:], bars))
-            return Strip(segs).crop_extend(0, width, base)
+            # every character here is one cell wide: tell the Strip, skip measuring
+            return Strip(segs, len(self._bars)).crop_extend(0, width, base)
         if y == 1:
             style = base + self.component("rate-strip--marks")
-            return Strip([Segment(self._marks, style)]).crop_extend(0, width, base)
+            marks = self._marks.ljust(width)[:width]
+            return Strip([Segment(marks, style)], width)
         return Strip.blank(width, base)
