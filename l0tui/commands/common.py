@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -71,11 +71,18 @@ async def read_all(store: BaseEventStore, stream_id: str) -> list[EventEnvelope]
     return events
 
 
-async def load_timeline(store: BaseEventStore, stream_id: str) -> Timeline:
-    """The whole stream as a :class:`Timeline`; :class:`StreamNotFoundError` if it is empty."""
+async def load_timeline(
+    store: BaseEventStore, stream_id: str, on_batch: Callable[[int], None] | None = None
+) -> Timeline:
+    """The whole stream as a :class:`Timeline`; :class:`StreamNotFoundError` if it is empty.
+
+    ``on_batch`` gets the number of events loaded so far after each batch.
+    """
     timeline = Timeline(stream_id)
     async for batch in store.iter_batches(stream_id):
         timeline.extend(batch)
+        if on_batch is not None:
+            on_batch(len(timeline))
     if len(timeline) == 0:
         raise StreamNotFoundError(stream_id)
     return timeline

@@ -10,6 +10,7 @@ walk the differences the diff found.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -198,8 +199,17 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
 
         try:
             for side in SIDES:
-                self.timelines[side] = await load_timeline(self.stores[side], self.ids[side])
-            self.diff = diff_timelines(self.timelines["a"], self.timelines["b"], align=self.align)
+                name = clean(self.ids[side], limit=60)
+
+                def progress(count: int, name: str = name) -> None:
+                    self.header.update(Text(f"loading {name}: {count:,} events…", style="dim"))
+
+                self.timelines[side] = await load_timeline(self.stores[side], self.ids[side],
+                                                           progress)
+            self.header.update(Text("comparing…", style="dim"))
+            # The alignment is CPU work: keep the screen responsive while it runs.
+            self.diff = await asyncio.to_thread(diff_timelines, self.timelines["a"],
+                                                self.timelines["b"], align=self.align)
             self.alignment = Alignment(self.diff, len(self.timelines["a"]),
                                        len(self.timelines["b"]))
         except (L0Error, OSError, ValueError) as exc:
@@ -418,7 +428,6 @@ class DiffApp(App[int]):
 def run_diff_app(left_location: str, left_id: str, right_location: str, right_id: str,
                  *, align: str = "content") -> int:
     """Open both stores read-only and run :class:`DiffApp`; the exit status."""
-    import asyncio
 
     async def main() -> int:
         store_a = await create_event_store(left_location, read_only=True)
