@@ -23,7 +23,6 @@ from l0core.timeline import Timeline
 from l0tui.widgets.kinds import COLOURS, LETTERS, summary
 from l0tui.widgets.lines import StyleCache
 
-
 _KIND_STYLES = {kind: Style.parse(colour) for kind, colour in COLOURS.items()}
 _DIM = Style(dim=True)
 

@@ -131,8 +131,14 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
             marks[self._bucket_of_ms(self.timing.time_to_first_token_ms, width)] = "T"
         summary = f" {timing_summary(self.timing)} "
         if len(summary) + 4 < width:
-            # the summary sits at the right end, over empty marks when possible
-            marks[width - len(summary):] = list(summary)
+            # the summary goes in the rightmost gap wide enough for it; marks are never
+            # hidden by it
+            n = len(summary)
+            start = next((i for i in range(width - n, -1, -1)
+                          if all(m == " " for m in marks[i:i + n])), width - n)
+            line = [" "] * width
+            line[start:start + len(summary)] = list(summary)
+            marks = [m if m != " " else c for m, c in zip(marks, line, strict=True)]
         self._marks = "".join(marks)
 
     def render_line(self, y: int) -> Strip:

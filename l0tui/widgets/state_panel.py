@@ -217,7 +217,7 @@ field last changed.
             return Strip.blank(0)
         y += int(self.scroll_y)
         name_w = max(len(f) for f in STATE_FIELDS) + 1
-        where_w = max(11 if width >= 60 else 5, len(f"#{self._seq}") + 1)
+        where_w = max(11 if width >= 50 else 5, len(f"#{self._seq}") + 1)
         value_w = max(4, width - 2 - name_w - where_w)
         if y == 0:
             head = Style(bold=True, dim=True)

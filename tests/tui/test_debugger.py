@@ -320,3 +320,13 @@ async def test_short_state_panel_scrolls_to_changed_field(store: InMemoryEventSt
         top = int(panel.scroll_y)
         assert visible < len(STATE_FIELDS)
         assert top <= row < top + visible
+
+
+async def test_rate_strip_marks_first_token_and_stall(store: InMemoryEventStore) -> None:
+    app = L0TuiApp(store, stream_id="error-run")  # a 3.5 s gap before the last token
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        strip = debugger(app).rate_strip
+        marks = strip.render_line(1).text
+        assert strip.timing is not None and strip.timing.stalls == [(7, 3500.0)]
+        assert "T" in marks[:3] and "!" in marks and "1 stall" in marks
