@@ -21,6 +21,7 @@ from l0core import (
 from l0core.codec import encode_error, encode_event
 from l0core.stores.urls import mask_url
 from l0core.timeline import Timeline
+from l0core.timeline import load_timeline as core_load_timeline
 
 DEFAULT_STORE = "./l0-events"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -78,11 +79,7 @@ async def load_timeline(
 
     ``on_batch`` gets the number of events loaded so far after each batch.
     """
-    timeline = Timeline(stream_id)
-    async for batch in store.iter_batches(stream_id):
-        timeline.extend(batch)
-        if on_batch is not None:
-            on_batch(len(timeline))
+    timeline = await core_load_timeline(store, stream_id, on_progress=on_batch)
     if len(timeline) == 0:
         raise StreamNotFoundError(stream_id)
     return timeline
