@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widget import Widget
 
-from l0core.errors import L0Error, StreamNotFoundError
+from l0core.errors import StreamNotFoundError
 from l0core.stores.base import BaseEventStore
 from l0core.stores.registry import create_event_store
 from l0tui.keymap import load_keymap
@@ -46,8 +46,10 @@ class L0TuiApp(App[int]):
     """The stream browser and time-travel debugger.
 
     Open with a ``store`` (already opened, read-only); ``stream_id`` goes straight to
-    the debugger; ``compare`` opens the diff of two streams. ``clock`` (seconds,
-    monotonic) drives playback and can be injected by tests.
+    the debugger (the browser stays below it: ``q`` goes back); ``compare`` opens the
+    diff of two streams. ``clock`` (seconds, monotonic) drives playback and can be
+    injected by tests. ``keymap_path`` overrides where the user keymap is read from
+    (default ``$L0TUI_KEYMAP`` or ``$XDG_CONFIG_HOME/l0tui/keymap.toml``).
     """
 
     TITLE = "l0tui"
@@ -184,4 +186,4 @@ async def _run(location: str, stream_id: str | None,
                 pass
 
 
-__all__ = ["L0Error", "L0TuiApp", "open_store_readonly", "run_tui"]
+__all__ = ["L0TuiApp", "open_store_readonly", "run_tui"]
