@@ -10,7 +10,7 @@ was left out.
 
 from __future__ import annotations
 
-from rich.cells import get_character_cell_size
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.text import Text
 from textual.strip import Strip
@@ -160,24 +160,58 @@ before it was retried. The latest token is shown reversed.
         return Strip.blank(width, base)
 
 
+def word_breaks(text: str, width: int) -> list[int]:
+    """Where to cut a one-cell-per-character ``text`` into lines of at most ``width``:
+    after the last space of a line when there is one in its second half, else hard."""
+    cuts: list[int] = []
+    pos = 0
+    while len(text) - pos > width:
+        cut = pos + width
+        space = text.rfind(" ", pos + 1, cut + 1)
+        if space > pos + width // 2:
+            cut = space + 1
+        cuts.append(cut)
+        pos = cut
+    return cuts
+
+
+def _split_at(line: list[Segment], cuts: list[int]) -> list[list[Segment]]:
+    """``line`` cut at character offsets ``cuts`` (ascending)."""
+    out: list[list[Segment]] = [[]]
+    offset = 0
+    i = 0
+    for seg in line:
+        text, style = seg.text, seg.style
+        start = 0
+        while i < len(cuts) and cuts[i] < offset + len(text):
+            local = cuts[i] - offset
+            if local > start:
+                out[-1].append(Segment(text[start:local], style))
+            out.append([])
+            start = local
+            i += 1
+        if start < len(text):
+            out[-1].append(Segment(text[start:], style))
+        offset += len(text)
+    return out
+
+
 def fold_line(line: list[Segment], width: int) -> list[list[Segment]]:
-    """Cut one line of segments into lines of at most ``width`` cells (a wide character
-    is never split; ASCII runs are cut by slicing, everything else char by char)."""
+    """Cut one line of segments into lines of at most ``width`` cells.
+
+    Lines of one-cell characters wrap at word boundaries; anything else is cut
+    character by character by cell width, so a wide character (CJK, emoji) is never
+    split.
+    """
+    if all(seg.text.isascii() or cell_len(seg.text) == len(seg.text) for seg in line):
+        total = sum(len(seg.text) for seg in line)
+        if total <= width:
+            return [line]
+        return _split_at(line, word_breaks("".join(seg.text for seg in line), width))
     out: list[list[Segment]] = [[]]
     used = 0
     for seg in line:
         text, style = seg.text, seg.style
-        if text.isascii():
-            pos = 0
-            while pos < len(text):
-                if used >= width:
-                    out.append([])
-                    used = 0
-                chunk = text[pos:pos + width - used]
-                out[-1].append(Segment(chunk, style))
-                used += len(chunk)
-                pos += len(chunk)
-            continue
         buf: list[str] = []
         for ch in text:
             cells = get_character_cell_size(ch)

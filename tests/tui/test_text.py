@@ -35,3 +35,20 @@ def test_giant_values_are_capped() -> None:
     out = clean("x" * 1_000_000)
     assert len(out) < MAX_RENDER_CHARS + 40
     assert out.endswith(f"… (+{1_000_000 - MAX_RENDER_CHARS:,} chars)")
+
+
+def test_content_fold_wraps_words_and_keeps_wide_chars_whole() -> None:
+    from rich.cells import cell_len
+    from rich.segment import Segment
+
+    from l0tui.widgets.content_view import fold_line
+
+    line = [Segment("the quick brown "), Segment("fox", None), Segment(" jumps over it")]
+    lines = ["".join(s.text for s in piece) for piece in fold_line(line, 12)]
+    assert lines == ["the quick ", "brown fox ", "jumps over ", "it"]
+    assert "".join(lines) == "the quick brown fox jumps over it"
+    wide = [Segment("日本語のテキスト🙂🙂")]
+    pieces = ["".join(s.text for s in p) for p in fold_line(wide, 5)]
+    assert all(cell_len(p) <= 5 for p in pieces) and "".join(pieces) == "日本語のテキスト🙂🙂"
+    long_word = [Segment("x" * 25)]
+    assert [len(s.text) for p in fold_line(long_word, 10) for s in p] == [10, 10, 5]
