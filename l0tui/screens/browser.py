@@ -285,7 +285,7 @@ are ready. The list refreshes every few seconds when new streams are written.
         bits.append(f"sort {self.sort_column}{arrow}")
         if self.marked:
             bits.append("marked " + ", ".join(clean(m, limit=30) for m in self.marked))
-        self.query_one("#browser-status", Static).update(Text(" · ".join(bits)), layout=False)
+        self.query_one("#browser-status", Static).update(Text(" · ".join(bits)))
 
     # ── filter and sort ──
 

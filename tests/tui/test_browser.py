@@ -30,6 +30,8 @@ async def test_rows_show_metadata(store: InMemoryEventStore) -> None:
         assert "01-01 00:00:00" in cells  # started, UTC
         assert b.table.get_row("error-run")[2].plain == "error"
         assert b.table.get_row("running-run")[2].plain == "running"
+        status = b.query_one("#browser-status")
+        assert "6 streams" in str(status.render()) and status.size.width > 10
 
 
 async def test_sort_keys_and_header_click(store: InMemoryEventStore) -> None:
