@@ -101,9 +101,9 @@ def _summary(event: RecordedEvent) -> str:
         flags += " halt" if res.should_halt else ""
         return f"at {event.at}: {len(res.violations)} violation(s){flags} {rules}".rstrip()
     if isinstance(event, DriftEvent):
-        res = event.result
-        detected = "detected" if res.detected else "none"
-        return f"at {event.at}: {detected} {','.join(res.types)} conf={res.confidence:.2f}"
+        drift = event.result
+        detected = "detected" if drift.detected else "none"
+        return f"at {event.at}: {detected} {','.join(drift.types)} conf={drift.confidence:.2f}"
     if isinstance(event, RetryEvent):
         counted = "" if event.counts_toward_limit else " (network, not counted)"
         return f"attempt {event.attempt}: {event.reason}{counted}"

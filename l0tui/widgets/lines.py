@@ -33,7 +33,7 @@ class StyleCache(_Base):
         self._base_style = self.rich_style
         self._components = {}
         try:
-            lines: list[Strip] = super().render_lines(crop)  # type: ignore[misc]
+            lines: list[Strip] = super().render_lines(crop)
             return lines
         finally:
             self._base_style = None
