@@ -52,6 +52,8 @@ class L0Commands(Provider):
                  "recorded timing or a steady rate"),
                 ("toggle follow", dbg.action_follow, "follow a stream still being written"),
                 ("show event", dbg.action_show_event, "the whole event at the cursor"),
+                ("export...", dbg.action_export,
+                 "JSONL slice, Markdown report or SVG screenshot"),
                 ("back to the stream list", dbg.action_back, "close this stream"),
             ]
         stream_ids: list[str] = []

@@ -109,6 +109,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
                 id="debugger.field_next_change"),
         Binding("enter", "show_event", "Event", show=False, id="debugger.show_event"),
         Binding("d", "compare", "Compare", id="debugger.compare"),
+        Binding("x", "export", "Export", show=False, id="debugger.export"),
         Binding("q,escape", "back", "Back", id="debugger.back"),
     ]
 
@@ -484,6 +485,42 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
     def action_show_event(self) -> None:
         if len(self.timeline):
             self.app.push_screen(EventDetailScreen(self.timeline.envelope(self.cursor)))
+
+    def export(self, kind: str) -> str | None:
+        """Write an export into the current directory and say where; the path or None.
+
+        ``kind``: ``"jsonl"`` (the whole stream), ``"jsonl-to-cursor"`` (events up to
+        and including the cursor), ``"markdown"`` (the report) or ``"svg"`` (this screen).
+        """
+        from l0tui.export import export_to_file, save_svg
+
+        try:
+            if kind == "svg":
+                path = save_svg(self.app, f"{self.stream_id}-{self.cursor}.svg")
+            elif kind == "jsonl-to-cursor":
+                path = export_to_file(self.timeline, "jsonl", ".", stop=self.cursor + 1)
+            else:
+                path = export_to_file(self.timeline, kind, ".", source=self.store.describe())
+        except (OSError, ValueError) as exc:
+            self.notify(error_text(exc), title="export", severity="error")
+            return None
+        self.notify(clean(path, limit=200), title="exported")
+        return path
+
+    def action_export(self) -> None:
+        """Choose what to export: JSONL (whole or up to the cursor), Markdown, SVG."""
+        choices = [
+            ("export events up to the cursor as JSONL", "jsonl-to-cursor",
+             "the spec's wire format, seqs 0 to the cursor"),
+            ("export the whole stream as JSONL", "jsonl", "the spec's wire format"),
+            ("export a Markdown report", "markdown",
+             "summary, attempts, violations, errors, final content"),
+            ("export an SVG screenshot", "svg", "this screen as it looks now"),
+        ]
+        self.app.search_commands(
+            [(name, partial(self.export, kind), help_text) for name, kind, help_text in choices],
+            placeholder="Export what? (written to the current directory)",
+        )
 
     async def action_compare(self) -> None:
         """Choose a second stream (from this store) and open the diff screen."""
