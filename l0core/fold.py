@@ -168,39 +168,13 @@ def fold(
 
 def snapshot_from_state(stream_id: str, seq: int, state: ReplayedState, ts: float) -> Snapshot:
     """A snapshot that restores ``state`` exactly (``seq`` is the last event folded)."""
-    return Snapshot(
-        stream_id=stream_id,
-        seq=seq,
-        ts=ts,
-        content=state.content,
-        token_count=state.token_count,
-        checkpoint=state.checkpoint,
-        violations=list(state.violations),
-        drift_detected=state.drift_detected,
-        retry_attempts=state.retry_attempts,
-        network_retry_count=state.network_retry_count,
-        fallback_index=state.fallback_index,
-        completed=state.completed,
-        error=state.error,
-        start_ts=state.start_ts,
-        end_ts=state.end_ts,
-        complete_state=True,
-    )
+    values = {name: getattr(state, name) for name in STATE_FIELDS}
+    values["violations"] = list(state.violations)
+    return Snapshot(stream_id=stream_id, seq=seq, ts=ts, complete_state=True, **values)
 
 
 def state_from_snapshot(snapshot: Snapshot) -> ReplayedState:
     """The state a snapshot holds (exact only when ``snapshot.complete_state``)."""
-    return ReplayedState(
-        content=snapshot.content,
-        token_count=snapshot.token_count,
-        checkpoint=snapshot.checkpoint,
-        violations=list(snapshot.violations),
-        drift_detected=snapshot.drift_detected,
-        retry_attempts=snapshot.retry_attempts,
-        network_retry_count=snapshot.network_retry_count,
-        fallback_index=snapshot.fallback_index,
-        completed=snapshot.completed,
-        error=snapshot.error,
-        start_ts=snapshot.start_ts,
-        end_ts=snapshot.end_ts,
-    )
+    values = {name: getattr(snapshot, name) for name in STATE_FIELDS}
+    values["violations"] = list(snapshot.violations)
+    return ReplayedState(**values)
