@@ -140,14 +140,12 @@ class StreamDiff:
 
 def _event_keys(tl: Timeline) -> list[Hashable]:
     """A TOKEN's key is its value; any other event's is (kind, payload JSON without ts)."""
-    envs = tl.events(0, len(tl))
-    keys: list[Hashable] = [
-        e.event.value if type(e.event) is TokenEvent else None for e in envs
-    ]
+    keys: list[Hashable] = list(tl.token_values(0, len(tl)))
     for seq in tl.landmarks():
-        wire = encode_event(envs[seq].event)
+        event = tl.envelope(seq).event
+        wire = encode_event(event)
         wire.pop("ts", None)
-        keys[seq] = (str(envs[seq].event.type), orjson.dumps(wire, option=orjson.OPT_SORT_KEYS))
+        keys[seq] = (str(event.type), orjson.dumps(wire, option=orjson.OPT_SORT_KEYS))
     return keys
 
 

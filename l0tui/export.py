@@ -78,10 +78,18 @@ async def write_jsonl(
     return count
 
 
+_CHUNK = 20_000  # envelopes rebuilt at a time by timeline_jsonl
+
+
 def timeline_jsonl(timeline: Timeline, start: int = 0, stop: int | None = None) -> str:
     """Events ``start <= seq < stop`` of a loaded timeline as JSONL text (the debugger's export)."""
     end = len(timeline) if stop is None else min(stop, len(timeline))
-    return "".join(jsonl_lines(timeline.events(max(0, start), end)))
+    # in chunks: the timeline rebuilds TOKEN envelopes on demand, so a whole
+    # stream's worth at once would briefly cost what it saves
+    return "".join(
+        "".join(jsonl_lines(timeline.events(lo, min(end, lo + _CHUNK))))
+        for lo in range(max(0, start), end, _CHUNK)
+    )
 
 
 # ───────────────────────────── Markdown ─────────────────────────────

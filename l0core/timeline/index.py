@@ -12,7 +12,11 @@ large stream loads), and then answers in O(log n):
   replace it (CONTINUATION, COMPLETE), so each such *version* keeps one text
   buffer and each change stores only its seq and the content length: memory
   grows with the events, never with events x content length;
-* landmarks (non-TOKEN events) are sorted seq arrays per kind, for "next RETRY".
+* landmarks (non-TOKEN events) are sorted seq arrays per kind, for "next RETRY";
+* only the non-TOKEN envelopes are kept as objects: a TOKEN event is its ``ts``,
+  its ``index`` and its text (a slice of a content version), and
+  :meth:`Timeline.envelope` / :meth:`Timeline.events` rebuild an equal envelope
+  on demand, so a million tokens cost a few arrays rather than two objects each.
 
 Everything here is derived from :func:`l0core.fold.apply_event`'s rules; the
 property tests prove ``state_at(n) == fold(events[0..n])`` for random streams.
@@ -85,7 +89,16 @@ _CLASS_RANK: dict[type, int] = {
 
 _IS_TOKEN = bytes([1] + [0] * 255)  # translate table: rank -> 1 for TOKEN, else 0
 
+# rank -> what token_values() starts from: "" for TOKEN, None for every other kind
+_TOKEN_OR_NONE: tuple[str | None, ...] = tuple("" if r == _TOKEN else None for r in range(256))
+
 _BLOCK = 64  # fan-out of the minimap's block-maximum pyramid
+
+# per-seq ts flags of TOKEN events: how to give the ts back exactly
+_TS_FLOAT = 0  # a float (array('d') keeps it exactly)
+_TS_INT = 1  # an int that a double holds exactly: rebuilt with int()
+_TS_KEPT = 2  # anything else (NaN, a huge int, another type...): the envelope is kept
+_EXACT_INT = 2**53
 
 
 class _Version:
@@ -107,6 +120,17 @@ class _Version:
             del parts[:n]
             self.lowered = None
         return self.text
+
+    def compact(self) -> None:
+        """Join the pending tokens into the text once they would cost more than it.
+
+        The pending strings are the decoded events' own (~60 bytes each, scattered
+        between objects already freed); joining them whenever their count reaches
+        1/64 of the text's length keeps them few and copies each character O(1)
+        times on average, whatever the batch size.
+        """
+        if len(self.parts) * 64 >= len(self.text):
+            self.full()
 
     def lower(self) -> str | None:
         """The text lower-cased, if that keeps every character's offset (else None).
@@ -148,9 +172,14 @@ class Timeline:
 
     def __init__(self, stream_id: str, envelopes: Iterable[EventEnvelope] = ()) -> None:
         self.stream_id = stream_id
-        self._envs: list[EventEnvelope] = []
-        self._rank = bytearray()  # importance rank of each seq's kind
+        self._rank = bytearray()  # importance rank of each seq's kind; its length is len()
         self._ts = array("d")
+        # TOKEN events are not kept as objects: their ts (above, with _ts_flag saying
+        # how to give it back), their index and their text (a slice of a version)
+        self._ts_flag = bytearray()
+        self._tok_index = array("q")
+        self._kept_tokens: dict[int, EventEnvelope] = {}  # tokens that must stay as-is
+        self._lm_envs: dict[int, EventEnvelope] = {}  # every non-TOKEN envelope by seq
         # content: (seq, version, length) per change; token_count: (seq, value)
         self._versions: list[_Version] = [_Version("")]
         self._c_seq = array("q")
@@ -199,7 +228,7 @@ class Timeline:
         """Index the next batch; its seqs must continue from :attr:`last_seq` + 1."""
         if not envelopes:
             return
-        start = len(self._envs)
+        start = len(self._rank)
         for offset, env in enumerate(envelopes):
             if env.seq != start + offset:
                 raise ValueError(
@@ -215,7 +244,6 @@ class Timeline:
                     f"seq {env.seq}: {type(env.event).__name__} is not a recorded event type"
                 )
         self._index(envelopes, start)
-        self._envs.extend(envelopes)
         self._update_pyramid(start)
         self._cache.clear()
 
@@ -229,26 +257,46 @@ class Timeline:
         parts_append = version.parts.append
         clen = self._clen
         tc = self._tc
+        kept = self._kept_tokens
+        lm_envs = self._lm_envs
         seq = start
-        batch_ranks = bytearray(len(envelopes))
+        n = len(envelopes)
+        batch_ranks = bytearray(n)
+        batch_flags = bytearray(n)
+        batch_index = array("q", bytes(8 * n))
         for k, env in enumerate(envelopes):
             ev = env.event
             seq = start + k
-            ts_append(ev.ts)
+            ts = ev.ts
+            ts_append(ts)
             if type(ev) is TokenEvent:
+                index = ev.index
+                if type(ts) is not float or ts != ts or type(index) is not int:
+                    if (type(ts) is int and -_EXACT_INT <= ts <= _EXACT_INT
+                            and type(index) is int):
+                        batch_flags[k] = _TS_INT
+                    else:
+                        batch_flags[k] = _TS_KEPT
+                        kept[seq] = env
+                try:
+                    batch_index[k] = index
+                except (OverflowError, TypeError):
+                    batch_flags[k] = _TS_KEPT
+                    kept[seq] = env
                 value = ev.value
                 if value:
                     parts_append(value)
                     clen += len(value)
                     c_seq(seq)
                     c_len(clen)
-                if ev.index + 1 != tc:
-                    tc = ev.index + 1
+                if index + 1 != tc:
+                    tc = index + 1
                     tc_seq(seq)
                     tc_val(tc)
                 continue
             rank = rank_of[type(ev)]
             batch_ranks[k] = rank
+            lm_envs[seq] = env
             self._lm_seq.append(seq)
             self._lm_rank.append(rank)
             self._lm_by_rank[rank].append(seq)
@@ -264,6 +312,7 @@ class Timeline:
             if new_content is not None and (
                 len(new_content) != clen or new_content != version.full()
             ):
+                version.full()  # it is complete: one string rather than its tokens
                 version = _Version(new_content)
                 self._versions.append(version)
                 self._v_first.append(len(self._c_seq))
@@ -272,7 +321,10 @@ class Timeline:
                 c_seq(seq)
                 c_len(clen)
             self._apply_rare(seq, ev)
+        version.compact()
         ranks.extend(batch_ranks)
+        self._ts_flag.extend(batch_flags)
+        self._tok_index.extend(batch_index)
         self._clen = clen
         self._tc = tc
 
@@ -325,24 +377,91 @@ class Timeline:
     # ───────────────────────────── events ─────────────────────────────
 
     def __len__(self) -> int:
-        return len(self._envs)
+        return len(self._rank)
 
     @property
     def last_seq(self) -> int:
         """The last indexed seq (-1 while empty)."""
-        return len(self._envs) - 1
+        return len(self._rank) - 1
 
     def _check(self, seq: int) -> None:
-        if not 0 <= seq < len(self._envs):
-            raise IndexError(f"seq {seq} is outside 0..{len(self._envs) - 1}")
+        if not 0 <= seq < len(self._rank):
+            raise IndexError(f"seq {seq} is outside 0..{len(self._rank) - 1}")
+
+    def _token_envelope(self, seq: int, value: str) -> EventEnvelope:
+        """The TOKEN envelope at ``seq`` rebuilt from the arrays (``value`` looked up)."""
+        flag = self._ts_flag[seq]
+        if flag:
+            if flag == _TS_KEPT:
+                return self._kept_tokens[seq]
+            ts: float = int(self._ts[seq])
+        else:
+            ts = self._ts[seq]
+        return EventEnvelope(self.stream_id, seq,
+                             TokenEvent(ts=ts, value=value, index=self._tok_index[seq]))
+
+    def _token_value(self, seq: int) -> str:
+        """The text of the TOKEN event at ``seq`` (a slice of its content version)."""
+        c_seq = self._c_seq
+        k = bisect_left(c_seq, seq)
+        if k == len(c_seq) or c_seq[k] != seq:
+            return ""  # an empty token changes no content
+        v = self._version_of(k)
+        lo = self._c_len[k - 1] if k > self._v_first[v] else 0
+        return self._versions[v].full()[lo : self._c_len[k]]
 
     def envelope(self, seq: int) -> EventEnvelope:
         self._check(seq)
-        return self._envs[seq]
+        if self._rank[seq] != _TOKEN:
+            return self._lm_envs[seq]
+        return self._token_envelope(seq, self._token_value(seq))
 
     def events(self, start: int, stop: int) -> list[EventEnvelope]:
         """Envelopes with ``start <= seq < stop`` (clipped to what is indexed)."""
-        return self._envs[max(0, start) : max(0, stop)]
+        values = self.token_values(start, stop)
+        if not values:
+            return []
+        stream_id, lm_envs = self.stream_id, self._lm_envs
+        ts, flags, index = self._ts, self._ts_flag, self._tok_index
+        out: list[EventEnvelope] = []
+        append = out.append
+        for seq, value in enumerate(values, max(0, start)):
+            if value is None:
+                append(lm_envs[seq])
+            elif flags[seq]:
+                append(self._token_envelope(seq, value))
+            else:
+                append(EventEnvelope(stream_id, seq,
+                                     TokenEvent(ts=ts[seq], value=value, index=index[seq])))
+        return out
+
+    def token_values(self, start: int, stop: int) -> list[str | None]:
+        """Per seq ``start <= seq < stop`` (clipped), the TOKEN's text, or None for any
+        other event: ``events(start, stop)``'s token values without building envelopes.
+        """
+        start = max(0, start)
+        stop = min(max(0, stop), len(self._rank))
+        if start >= stop:
+            return []
+        c_seq, c_len = self._c_seq, self._c_len
+        # "" for every TOKEN (an empty one changes no content), None for the rest ...
+        out: list[str | None] = list(map(_TOKEN_OR_NONE.__getitem__, self._rank[start:stop]))
+        # ... then each TOKEN that appended text gets its slice of the version
+        k = bisect_left(c_seq, start)
+        end = bisect_left(c_seq, stop, k)
+        while k < end:
+            v = self._version_of(k)
+            v_lo, v_hi = self._version_span(v)
+            group_end = min(end, v_hi)
+            if k == v_lo and v > 0:
+                k += 1  # the entry that set the base: a CONTINUATION or COMPLETE
+            text = self._versions[v].full()
+            lo = c_len[k - 1] if k > v_lo else 0
+            for s, hi in zip(c_seq[k:group_end], c_len[k:group_end], strict=True):
+                out[s - start] = text[lo:hi]
+                lo = hi
+            k = group_end
+        return out
 
     def kind(self, seq: int) -> RecordedEventType:
         self._check(seq)
@@ -392,7 +511,7 @@ class Timeline:
 
     def final_state(self) -> ReplayedState:
         """The state after the last indexed event (the initial state while empty)."""
-        return self.state_at(self.last_seq) if self._envs else ReplayedState()
+        return self.state_at(self.last_seq) if self._rank else ReplayedState()
 
     def _changes(self, name: str) -> array[int]:
         if name == "content":
@@ -480,7 +599,7 @@ class Timeline:
         """How many events of ``kind`` are indexed."""
         rank = _RANK[RecordedEventType(kind)]
         if rank == _TOKEN:
-            return len(self._envs) - len(self._lm_seq)
+            return len(self._rank) - len(self._lm_seq)
         return len(self._lm_by_rank[rank])
 
     def _tokens_between(self, start: int, stop: int) -> int:
@@ -518,7 +637,7 @@ class Timeline:
         """
         if cells <= 0:
             return []
-        stop = len(self._envs) if stop is None else min(stop, len(self._envs))
+        stop = len(self._rank) if stop is None else min(stop, len(self._rank))
         start = max(0, start)
         n = max(0, stop - start)
         lm = self._lm_seq
@@ -584,8 +703,8 @@ class Timeline:
     def _attempts(self) -> list[Attempt]:
         cached: list[Attempt] | None = self._cache.get("attempts")
         if cached is None:
-            envs = self._envs
-            cached = split_attempts(len(envs), self._lm_seq, lambda s: envs[s].event,
+            lm_envs = self._lm_envs
+            cached = split_attempts(len(self), self._lm_seq, lambda s: lm_envs[s].event,
                                     self._tokens_between, self._token_text)
             self._cache["attempts"] = cached
         return cached
@@ -701,7 +820,7 @@ class Timeline:
 
         cached = self._payload_cache
         for seq in self._lm_seq[len(cached) :]:
-            cached.append((seq, dumps(encode_event(self._envs[seq].event))))
+            cached.append((seq, dumps(encode_event(self._lm_envs[seq].event))))
         return cached
 
 class _BatchSource(Protocol):

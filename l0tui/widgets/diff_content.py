@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from rich.text import Text
 
-from l0core.events import RecordedEventType, TokenEvent
+from l0core.events import RecordedEventType
 from l0core.timeline import Attempt, Timeline
 from l0tui.text import clean, clean_tail
 from l0tui.widgets.content_view import attempt_header
@@ -52,8 +52,7 @@ def token_view(timeline: Timeline, seq: int) -> TokenView:
     attempt = timeline.attempt_at(seq)
     earlier = [a for a in timeline.attempts() if a.number < attempt.number]
     lo = max(attempt.start_seq, seq + 1 - MAX_SCAN)
-    tokens = [env.event.value for env in timeline.events(lo, seq + 1)
-              if isinstance(env.event, TokenEvent)]
+    tokens = [value for value in timeline.token_values(lo, seq + 1) if value is not None]
     reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
     resumed = attempt.resumed_from if reset is not None and reset >= attempt.start_seq else ""
     truncated = lo > attempt.start_seq

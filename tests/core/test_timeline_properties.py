@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from l0core.codec import encode_envelope_line
 from l0core.events import (
     CheckpointEvent,
     CompleteEvent,
@@ -335,3 +337,86 @@ def test_content_search_matches_a_scan(
                 expected.append(seq)
         prev = now
     assert tl.search(pattern, scope="content", case_sensitive=True) == expected
+
+
+# ts as a store may give it back: a float (integral or not) or an int; plus text no
+# alphabet above produces (empty, control characters, lone surrogates, astral).
+_TS_SHAPES = st.sampled_from(["float", "int", "fraction"])
+_HOSTILE_TEXT = st.one_of(st.just(""), st.text(max_size=8),
+                          st.text(alphabet="\x00\r\n\t\ud800\udfff\u200b\U0010ffff", max_size=4))
+
+
+@st.composite
+def _mixed_ts_stream(draw: st.DrawFn) -> tuple[list[EventEnvelope], list[tuple[int, int]]]:
+    evs = draw(st.one_of(event_lists(), runs()))
+    out: list[RecordedEvent] = []
+    for ev in evs:
+        shape = draw(_TS_SHAPES)
+        ts: float = ev.ts
+        if shape == "int":
+            ts = int(ev.ts)
+        elif shape == "fraction":
+            ts = ev.ts + draw(st.sampled_from([0.5, 0.25, 0.001, 1e-7]))
+        if isinstance(ev, TokenEvent) and draw(st.booleans()):
+            ev = TokenEvent(ts=ts, value=draw(_HOSTILE_TEXT), index=ev.index)
+        else:
+            ev = dataclasses.replace(ev, ts=ts)
+        out.append(ev)
+    envs = envelopes(out)
+    return envs, draw(batch_bounds(len(envs)))
+
+
+def _line(env: EventEnvelope) -> bytes | None:
+    """The JSONL line of ``env`` (None: text JSON cannot carry, e.g. a lone surrogate)."""
+    try:
+        return encode_envelope_line(env)
+    except TypeError:
+        return None
+
+
+@SETTINGS
+@given(st.one_of(_any_stream(), _mixed_ts_stream()), st.data())
+def test_envelopes_and_events_give_back_the_originals(
+    case: tuple[list[EventEnvelope], list[tuple[int, int]]], data: st.DataObject
+) -> None:
+    envs, bounds = case
+    tl = Timeline("s1")
+    for lo, hi in bounds:
+        tl.extend(envs[lo:hi])
+        if hi:  # while loading too: the part seen so far
+            seq = data.draw(st.integers(0, hi - 1))
+            assert tl.envelope(seq) == envs[seq]
+            assert tl.events(0, hi) == envs[:hi]
+    n = len(envs)
+    for seq in range(n):
+        got = tl.envelope(seq)
+        assert got == envs[seq], seq
+        # same types too, so the wire encoding is the same (an int ts stays an int)
+        assert type(got.event.ts) is type(envs[seq].event.ts), seq
+        assert _line(got) == _line(envs[seq]), seq
+    assert tl.events(0, n) == envs
+    assert tl.events(-5, n + 5) == envs
+    for _ in range(5):
+        a = data.draw(st.integers(-2, n + 2))
+        b = data.draw(st.integers(-2, n + 2))
+        assert tl.events(a, b) == envs[max(0, a) : max(0, b)], (a, b)
+        values = tl.token_values(a, b)
+        assert values == [e.event.value if isinstance(e.event, TokenEvent) else None
+                          for e in envs[max(0, a) : max(0, b)]], (a, b)
+
+
+def test_tokens_a_double_cannot_hold_are_given_back_unchanged() -> None:
+    evs: list[RecordedEvent] = [
+        TokenEvent(ts=2**60 + 1, value="a", index=0),  # an int beyond 2**53
+        TokenEvent(ts=float("nan"), value="b", index=1),
+        TokenEvent(ts=1.5, value="", index=2),
+        TokenEvent(ts=-0.0, value="c", index=-3),
+        TokenEvent(ts=7, value="d", index=4),
+    ]
+    envs = envelopes(evs)
+    tl = Timeline("s1", envs)
+    assert [tl.envelope(s) for s in range(len(envs))] == envs
+    assert tl.events(0, len(envs)) == envs
+    assert tl.envelope(0).event.ts == 2**60 + 1
+    assert tl.envelope(4).event.ts == 7 and type(tl.envelope(4).event.ts) is int
+    assert tl.state_at(4).content == "abcd"
