@@ -68,7 +68,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
 - **space** play / pause, **+ / -** speed (0.25x to 64x), **p** recorded or uniform pacing
 - **f** follow a stream that is still being written
 - **c / C**: jump to where the selected state field last / next changes
-- **enter**: the whole event; **d**: compare with another stream; **q**: back
+- **enter**: the whole event; **d**: compare with another stream; **x**: export (JSONL,
+  Markdown report, SVG); **q**: back
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
