@@ -469,13 +469,23 @@ class Timeline:
 
     # ───────────────────────────── state ─────────────────────────────
 
-    def content_at(self, seq: int) -> str:
-        """``state_at(seq).content`` without building the rest of the state."""
+    def content_at(self, seq: int, start: int = 0) -> str:
+        """``state_at(seq).content[start:]`` without building the rest of the state.
+
+        ``start`` lets a view take the tail of a content of many megabytes without
+        copying what it will not show.
+        """
         self._check(seq)
         i = bisect_right(self._c_seq, seq) - 1
         if i < 0:
             return ""
-        return self._versions[self._version_of(i)].full()[: self._c_len[i]]
+        return self._versions[self._version_of(i)].full()[max(0, start) : self._c_len[i]]
+
+    def content_length_at(self, seq: int) -> int:
+        """``len(state_at(seq).content)``, in O(log n) and without copying anything."""
+        self._check(seq)
+        i = bisect_right(self._c_seq, seq) - 1
+        return self._c_len[i] if i >= 0 else 0
 
     def _version_of(self, entry: int) -> int:
         """The content version a change entry belongs to."""

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Static
 from l0core.events import TERMINAL_TYPES, EventEnvelope, RecordedEventType, StartEvent
 from l0core.stores.base import BaseEventStore
 from l0core.timeline import Timeline
+from l0tui import heap
 from l0tui.loading import error_text, iter_event_batches
 from l0tui.playback import Player, format_speed
 from l0tui.screens.event_detail import EventDetailScreen
@@ -132,6 +133,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.model = ""
         self._follow_buffer: list[EventEnvelope] = []
         self._batches = 0
+        self._settled = False  # heap.settle() was called for this screen's stream
+        self._title_bits: list[tuple[str, str]] = []
         self.first_paint_at: float | None = None
         """``time.perf_counter()`` after the first frame with events (benchmarks read it)."""
 
@@ -161,6 +164,11 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self._refresh_title()
         self.set_interval(TICK_SECONDS, self.tick)
         self.load()
+
+    def on_unmount(self) -> None:
+        if self._settled:
+            self._settled = False
+            heap.release()
 
     def on_resize(self) -> None:
         self.set_class(self.size.height < 32, "-short")
@@ -201,6 +209,9 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         except Exception as exc:  # shown on screen; the part loaded stays usable
             self._show_error(f"could not read {self.stream_id}: {error_text(exc)}")
         self.loaded = True
+        if not self._settled:
+            heap.settle()
+            self._settled = True
         self.rate_strip.timeline_grew()
         if len(self.timeline) == 0 and self.load_error is None:
             self._show_error(f"stream {self.stream_id!r} has no events in "
@@ -330,7 +341,9 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
             pct = 100 * len(tl) // max(1, self.expected_total)
             bits.append((f"  │ loading {pct}% ({len(tl):,}/{self.expected_total:,})",
                          "bold yellow"))
-        self.query_one("#debug-title", Static).update(Text.assemble(*bits), layout=False)
+        if bits != self._title_bits:  # most cursor moves leave the title as it was
+            self._title_bits = bits
+            self.query_one("#debug-title", Static).update(Text.assemble(*bits), layout=False)
         note = "" if self.loaded else f"loading {len(tl):,}/{self.expected_total:,}"
         self.scrubber.note = note
 

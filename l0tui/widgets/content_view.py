@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
@@ -97,6 +98,7 @@ before it was retried. The latest token is shown reversed.
         self._text = Text()
         self._lines: list[Strip] = []
         self._wrapped_width = -1
+        self._wrapped_base: Style | None = None
 
     @property
     def plain(self) -> str:
@@ -121,16 +123,20 @@ before it was retried. The latest token is shown reversed.
         width = self.content_region.width
         if width <= 0:
             return
-        if width != self._wrapped_width:
-            self._lines = self._wrap_tail(width, max(1, self.content_region.height))
+        base = self.base_style
+        if width != self._wrapped_width or base != self._wrapped_base:
+            self._lines = self._wrap_tail(width, max(1, self.content_region.height), base)
             self._wrapped_width = width
+            self._wrapped_base = base
 
-    def _wrap_tail(self, width: int, need: int) -> list[Strip]:
+    def _wrap_tail(self, width: int, need: int, base: Style) -> list[Strip]:
         """Fold the text into ``width`` cells from its end until ``need`` lines are ready.
 
         What the view shows is the end (the part being written), so only that is cut
         into lines; a note marks where earlier text was left out. Folding works on
-        segments by cell position, so wide characters (CJK, emoji) never split.
+        segments by cell position, so wide characters (CJK, emoji) never split. Each
+        line comes out styled on ``base`` and exactly ``width`` cells wide, ready to
+        draw as it is.
         """
         console = self.app.console
         lines = list(Segment.split_lines(self._text.render(console)))
@@ -138,7 +144,7 @@ before it was retried. The latest token is shown reversed.
         for i in range(len(lines) - 1, -1, -1):
             line = lines[i]
             for piece in reversed(fold_line(line, width)):
-                out.append(Strip(piece))
+                out.append(_finished_line(piece, width, base))
             if len(out) >= need and i > 0:
                 break
         out.reverse()
@@ -150,14 +156,23 @@ before it was retried. The latest token is shown reversed.
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width or self.size.width
-        base = self.base_style
-        if self._wrapped_width != width:
-            self._wrap()
+        self._wrap()  # nothing to do unless the width or the base style changed
         height = self.content_region.height
         index = y + max(0, len(self._lines) - height)  # the end of the text stays in view
         if 0 <= index < len(self._lines):
-            return self._lines[index].apply_style(base).crop_extend(0, width, base)
-        return Strip.blank(width, base)
+            return self._lines[index]
+        return Strip.blank(width, self.base_style)
+
+
+def _finished_line(piece: list[Segment], width: int, base: Style) -> Strip:
+    """``piece`` (at most ``width`` cells) on ``base``, padded to exactly ``width``."""
+    segments = [Segment(text, base + style if style else base) for text, style, _ in piece]
+    used = sum(cell_len(seg.text) for seg in segments)
+    if used < width:
+        segments.append(Segment(" " * (width - used), base))
+    elif used > width:  # a word wrap keeps the space it broke at, one cell past the end
+        segments = Segment.adjust_line_length(segments, width, base)
+    return Strip(segments, width)
 
 
 def word_breaks(text: str, width: int) -> list[int]:
@@ -201,7 +216,8 @@ def fold_line(line: list[Segment], width: int) -> list[list[Segment]]:
 
     Lines of one-cell characters wrap at word boundaries; anything else is cut
     character by character by cell width, so a wide character (CJK, emoji) is never
-    split.
+    split. Nothing is lost: a line that breaks at a space just past ``width`` keeps
+    that space, one cell too long, and the code that draws it crops it.
     """
     if all(seg.text.isascii() or cell_len(seg.text) == len(seg.text) for seg in line):
         total = sum(len(seg.text) for seg in line)
@@ -262,24 +278,25 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP) -
     out.append_text(attempt_header(current, current=True, at_seq=seq))
 
     kind = timeline.kind(seq)
-    content = timeline.content_at(seq)
+    length = timeline.content_length_at(seq)
     if kind == RecordedEventType.COMPLETE:
-        body, dropped = clean_tail(content, current_cap)
+        dropped = max(0, length - current_cap)
         if dropped:
             out.append(f"… {dropped:,} earlier chars\n", style="dim italic")
-        out.append(body)
+        out.append(clean(timeline.content_at(seq, dropped), limit=None, multiline=True))
         out.append("\n✓ complete", style="bold green")
         return out
 
     # The cursor attempt's own text: what the fold appended since the attempt began
-    # (or since its CONTINUATION reset the content to the checkpoint).
+    # (or since its CONTINUATION reset the content to the checkpoint). Only lengths
+    # are compared and only the tail is copied: the content may be megabytes long.
     reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
     anchor = reset if reset is not None and reset >= current.start_seq else current.start_seq
     if timeline.kind(anchor) == RecordedEventType.TOKEN:
-        base_len = len(timeline.content_at(anchor - 1)) if anchor > 0 else 0
+        base_len = timeline.content_length_at(anchor - 1) if anchor > 0 else 0
     else:
-        base_len = len(timeline.content_at(anchor))
-    if len(content) < base_len:
+        base_len = timeline.content_length_at(anchor)
+    if length < base_len:
         base_len = 0
     if current.resumed_from and reset is not None and reset >= current.start_seq:
         resumed, dropped = clean_tail(current.resumed_from, past_cap)
@@ -287,11 +304,11 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP) -
         if dropped:
             out.append(f"… {dropped:,} earlier chars ", style="dim italic")
         out.append(resumed, style="dim underline")
-    start = max(base_len, len(content) - current_cap)
+    start = max(base_len, length - current_cap)
     if start > base_len:
         out.append(f"… {start - base_len:,} earlier chars\n", style="dim italic")
     token = _latest_token(timeline, seq, current.start_seq)
-    tail = content[start:]
+    tail = timeline.content_at(seq, start)
     if token and tail.endswith(token):
         keep = len(tail) - len(token)
         out.append(clean(tail[:keep], limit=None, multiline=True))

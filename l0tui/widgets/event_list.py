@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -25,6 +27,10 @@ from l0tui.widgets.lines import StyleCache
 
 _KIND_STYLES = {kind: Style.parse(colour) for kind, colour in COLOURS.items()}
 _DIM = Style(dim=True)
+_PLAIN = Style()
+
+ROW_CACHE = 1024
+"""Rows kept drawn: stepping, paging and playback mostly redraw rows already seen."""
 
 
 def format_ms(ms: float) -> str:
@@ -108,6 +114,10 @@ previous event, kind (letter and name) and a summary of its payload.
         super().__init__(name=name, id=id, classes=classes)
         self._timeline: Timeline | None = None
         self._count = 0
+        # rows already drawn (without the cursor), for (width, seq digits, base style)
+        self._rows: LRUCache[int, Strip] = LRUCache(ROW_CACHE)
+        self._rows_key: tuple[int, int, Style | None] = (0, 3, None)
+        self._top = 0
 
     # ── public API ──
 
@@ -174,28 +184,38 @@ previous event, kind (letter and name) and a summary of its payload.
 
     # ── rendering ──
 
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every row of this repaint shares is looked up once, not per row.
         width = self.scrollable_content_region.width or self.size.width
-        seq = int(self.scroll_y) + y
-        base = self.base_style
+        key = (width, max(3, len(str(self._count - 1))), self.rich_style)
+        if key != self._rows_key:
+            self._rows.clear()
+            self._rows_key = key
+        self._top = int(self.scroll_y)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self._rows_key[0]
+        seq = self._top + y
         if self._timeline is None or seq >= self._count:
-            return Strip.blank(width, base)
-        row = self._row(seq)
+            return Strip.blank(width, self.base_style)
         if seq == self.cursor:
             cursor_style = self.component("event-list--cursor")
-            row = [Segment(text, (style or Style()) + cursor_style) for text, style, _ in row]
-            return Strip(row).crop_extend(0, width, base + cursor_style)
-        return Strip(row).crop_extend(0, width, base)
+            return Strip([Segment(text, (style or _PLAIN) + cursor_style)
+                          for text, style, _ in self._row(seq, width)], width)
+        strip = self._rows.get(seq)
+        if strip is None:
+            strip = self._rows[seq] = Strip(self._row(seq, width), width)
+        return strip
 
-    def _row(self, seq: int) -> list[Segment]:
+    def _row(self, seq: int, width: int) -> list[Segment]:
+        """The row for ``seq``: segments exactly ``width`` cells wide."""
         assert self._timeline is not None
         tl = self._timeline
-        env = tl.envelope(seq)
-        kind = env.event.type
+        kind = tl.kind(seq)
         colour = _KIND_STYLES[kind]
         dim = _DIM
-        width = self.size.width
-        digits = max(3, len(str(self._count - 1)))
+        digits = self._rows_key[1]
         row = [Segment(f"{seq:>{digits}} ", dim),
                Segment(f"{format_ms(tl.relative_ms(seq)):>9} ")]
         if width >= 70:
@@ -204,5 +224,9 @@ previous event, kind (letter and name) and a summary of its payload.
             row.append(Segment(f"{LETTERS[kind]} {kind.value:<12} ", colour))
         else:
             row.append(Segment(f"{LETTERS[kind]} {kind.value[:5]:<5} ", colour))
-        row.append(Segment(summary(env.event, limit=300)))
+        used = sum(len(text) for text, _, _ in row)  # all one-cell characters
+        if used >= width:
+            return list(Segment.adjust_line_length(row, width))
+        room = width - used
+        row.append(Segment(set_cell_size(summary(tl.envelope(seq).event, limit=room), room)))
         return row

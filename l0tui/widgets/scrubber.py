@@ -23,6 +23,9 @@ from l0core.timeline import Timeline
 from l0tui.widgets.kinds import COLOURS, LETTERS
 from l0tui.widgets.lines import StyleCache
 
+_DIM = Style(dim=True)
+_KIND_STYLES = {kind: Style.parse(colour) for kind, colour in COLOURS.items()}
+
 
 class Scrubber(StyleCache, Widget):
     """Minimap + cursor for one stream.
@@ -77,6 +80,8 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
         self._timeline: Timeline | None = None
         self._cells: list[RecordedEventType | None] = []
         self._cache_key: tuple[int, int] = (-1, -1)
+        self._runs: list[tuple[int, str, Style]] = []
+        self._runs_key: tuple[int, int, Style | None] = (-1, -1, None)
         self._dragging = False
 
     # ── public API ──
@@ -87,6 +92,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
 
     def timeline_grew(self) -> None:
         self._cache_key = (-1, -1)
+        self._runs_key = (-1, -1, None)
         self.refresh()
 
     @property
@@ -177,20 +183,43 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
             return self._render_label(width, base)
         return Strip.blank(width, base)
 
+    def _map_runs(self, width: int, base: Style) -> list[tuple[int, str, Style]]:
+        """The minimap row as runs of same-styled cells: (first cell, letters, style).
+
+        Kept until the width, the stream length or the base style change, so moving
+        the cursor only cuts the run under it instead of styling every cell again.
+        """
+        key = (width, self.total, base)
+        if key != self._runs_key:
+            cells = self._minimap(width)
+            runs: list[tuple[int, str, Style]] = []
+            for x in range(width):
+                kind = cells[x] if x < len(cells) else None
+                if kind is None:
+                    text, style = "─", base + _DIM
+                else:
+                    text, style = LETTERS[kind], base + _KIND_STYLES[kind]
+                if runs and runs[-1][2] == style:
+                    runs[-1] = (runs[-1][0], runs[-1][1] + text, style)
+                else:
+                    runs.append((x, text, style))
+            self._runs, self._runs_key = runs, key
+        return self._runs
+
     def _render_map(self, width: int, base: Style) -> Strip:
-        cells = self._minimap(width)
         cursor_cell = self._cell_of(self.cursor, width) if self.total else -1
         cursor_style = self.component("scrubber--cursor")
         segments: list[Segment] = []
-        for x in range(width):
-            kind = cells[x] if x < len(cells) else None
-            if kind is None:
-                text, style = "─", base + Style(dim=True)
+        for start, text, style in self._map_runs(width, base):
+            i = cursor_cell - start
+            if 0 <= i < len(text):  # every letter is one cell wide
+                if i:
+                    segments.append(Segment(text[:i], style))
+                segments.append(Segment(text[i], style + cursor_style))
+                if i + 1 < len(text):
+                    segments.append(Segment(text[i + 1:], style))
             else:
-                text, style = LETTERS[kind], base + Style.parse(COLOURS[kind])
-            if x == cursor_cell:
-                style = style + cursor_style
-            segments.append(Segment(text, style))
+                segments.append(Segment(text, style))
         return Strip(segments, width)
 
     def _render_label(self, width: int, base: Style) -> Strip:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -123,6 +123,9 @@ field last changed.
         self._changed: frozenset[str] = frozenset()
         self._last: dict[str, int | None] = {}
         self._seq = -1
+        # the rows as drawn (or marked for repaint): width, geometry, a tuple per field;
+        # None when the next repaint redraws them all
+        self._drawn: tuple[int, tuple[int, int, int], list[_Row]] | None = None
 
     # ── public API ──
 
@@ -142,7 +145,20 @@ field last changed.
         self._last = dict(last_changed)
         self._seq = seq
         self._show_changed()
-        self.refresh()
+        # Repaint only the rows whose text changed: on a seek most fields keep theirs.
+        before = self._drawn
+        width = self.scrollable_content_region.width
+        if before is None or width != before[0]:
+            self.refresh()
+            return
+        now = self._rows(width)
+        if now[1] != before[1]:
+            self.refresh()
+            return
+        self._drawn = now
+        for y, (old, new) in enumerate(zip(before[2], now[2], strict=True), start=1):
+            if old != new:
+                self.refresh_line(y)
 
     def _show_changed(self) -> None:
         """On a short panel, scroll so that a field this step changed is in view."""
@@ -179,6 +195,11 @@ field last changed.
     def on_mount(self) -> None:
         self.virtual_size = Size(self.size.width, len(STATE_FIELDS) + 1)
 
+    def refresh(self, *regions: Region, **kwargs: Any) -> Self:
+        if not regions:
+            self._drawn = None  # a full repaint: the next show compares with nothing
+        return super().refresh(*regions, **kwargs)
+
     def watch_selected(self) -> None:
         row = STATE_FIELDS.index(self.selected) + 1
         height = self.scrollable_content_region.height
@@ -210,15 +231,36 @@ field last changed.
 
     # ── rendering (Line API: one row per field, no Rich table) ──
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width or self.size.width
-        base = self.base_style
-        if width <= 0:
-            return Strip.blank(0)
-        y += int(self.scroll_y)
+    def _rows(self, width: int) -> tuple[int, tuple[int, int, int], list[_Row]]:
+        """What each field's row shows at ``width``: the width, (name, where, value
+        widths) and per field (selected, changed, marked, value text, where text)."""
         name_w = max(len(f) for f in STATE_FIELDS) + 1
         where_w = max(11 if width >= 50 else 5, len(f"#{self._seq}") + 1)
         value_w = max(4, width - 2 - name_w - where_w)
+        state = self._state or _EMPTY
+        rows: list[_Row] = []
+        for field in STATE_FIELDS:
+            value = describe_value(state, field, value_w)
+            if cell_len(value) > value_w:
+                value = set_cell_size(value, value_w - 1) + "…"
+            last = self._last.get(field)
+            rows.append((field == self.selected, field in self._changed, field in self.marked,
+                         set_cell_size(value, value_w), None if last is None else f"#{last}"))
+        return width, (name_w, where_w, value_w), rows
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width or self.size.width
+        if width > 0 and (self._drawn is None or self._drawn[0] != width):
+            self._drawn = self._rows(width)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        base = self.base_style
+        if width <= 0 or self._drawn is None:
+            return Strip.blank(max(0, width), base)
+        _, (name_w, where_w, value_w), rows = self._drawn
+        y += int(self.scroll_y)
         if y == 0:
             head = Style(bold=True, dim=True)
             segs = [Segment("  ", base), Segment("field".ljust(name_w), base + head),
@@ -229,28 +271,20 @@ field last changed.
         if row >= len(STATE_FIELDS):
             return Strip.blank(width, base)
         field = STATE_FIELDS[row]
-        state = self._state or _EMPTY
-        changed = field in self._changed
-        marked = field in self.marked
+        selected, changed, marked, value, where = rows[row]
         marker = "●" if changed else ("≠" if marked else " ")
-        sel = "›" if field == self.selected else " "
         name_style = _CHANGED if changed else (_MARKED if marked else _PLAIN)
-        value = describe_value(state, field, value_w)
-        if cell_len(value) > value_w:
-            value = set_cell_size(value, value_w - 1) + "…"
-        value = set_cell_size(value, value_w)
-        last = self._last.get(field)
-        where = "—" if last is None else f"#{last}"
         segs = [
-            Segment(sel + marker, base + _BOLD),
+            Segment(("›" if selected else " ") + marker, base + _BOLD),
             Segment(field.ljust(name_w - 1), base + name_style),
             Segment(" ", base),
             Segment(value, base + (_BOLD if changed else _PLAIN)),
-            Segment(where.rjust(where_w), base + (_DIM if last is None else _PLAIN)),
+            Segment((where or "—").rjust(where_w), base + (_DIM if where is None else _PLAIN)),
         ]
         return Strip(segs).crop_extend(0, width, base)
 
 
+_Row = tuple[bool, bool, bool, str, str | None]
 _EMPTY = ReplayedState()
 _PLAIN = Style()
 _BOLD = Style(bold=True)

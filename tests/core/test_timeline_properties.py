@@ -75,6 +75,9 @@ def test_state_at_equals_fold_of_prefix(
         got = tl.state_at(seq)
         assert got == want, seq
         assert got == fold(envs[: seq + 1])
+        assert tl.content_length_at(seq) == len(want.content)
+        for start in (0, 1, len(want.content) // 2, len(want.content), len(want.content) + 3):
+            assert tl.content_at(seq, start) == want.content[start:], (seq, start)
     if envs:
         # a fresh object every time: mutating it leaves the timeline untouched
         got = tl.state_at(tl.last_seq)

@@ -52,3 +52,21 @@ def test_content_fold_wraps_words_and_keeps_wide_chars_whole() -> None:
     assert all(cell_len(p) <= 5 for p in pieces) and "".join(pieces) == "日本語のテキスト🙂🙂"
     long_word = [Segment("x" * 25)]
     assert [len(s.text) for p in fold_line(long_word, 10) for s in p] == [10, 10, 5]
+
+
+def test_content_lines_are_drawn_exactly_as_wide_as_the_view() -> None:
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from l0tui.widgets.content_view import _finished_line, fold_line
+
+    base = Style(color="white")
+    # "no token" fills the 12 cells and the space after it is where the line breaks
+    line = [Segment("errored: no"), Segment(" token for 5000 ms", Style(bold=True))]
+    pieces = fold_line(line, 11)
+    assert "".join(s.text for s in pieces[0]) == "errored: no "
+    for piece in pieces:
+        strip = _finished_line(piece, 11, base)
+        assert sum(len(s.text) for s in strip) == 11 == strip.cell_length
+        assert all(s.style is not None and s.style.color == base.color for s in strip)
+    assert "".join(s.text for s in _finished_line(pieces[0], 11, base)) == "errored: no"
