@@ -12,6 +12,8 @@ are capped, with a note of how much was left out.
 
 from __future__ import annotations
 
+import re
+
 from rich.style import Style
 from rich.text import Text
 
@@ -42,8 +44,15 @@ def _table(keep_newlines: bool) -> dict[int, str]:
     return table
 
 
+def _needs(table: dict[int, str]) -> re.Pattern[str]:
+    """A pattern that finds any character ``table`` replaces."""
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(table)) + "]")
+
+
 _ONE_LINE = _table(keep_newlines=False)
 _MULTI_LINE = _table(keep_newlines=True)
+_ONE_LINE_NEEDS = _needs(_ONE_LINE)
+_MULTI_LINE_NEEDS = _needs(_MULTI_LINE)
 
 
 def clean(value: str, *, limit: int | None = MAX_RENDER_CHARS, multiline: bool = False) -> str:
@@ -57,7 +66,10 @@ def clean(value: str, *, limit: int | None = MAX_RENDER_CHARS, multiline: bool =
     if limit is not None and len(value) > limit:
         extra = len(value) - limit
         value = value[:limit]
-    out = value.translate(_MULTI_LINE if multiline else _ONE_LINE)
+    table, needs = (_MULTI_LINE, _MULTI_LINE_NEEDS) if multiline else (_ONE_LINE, _ONE_LINE_NEEDS)
+    # translate() looks every character up in a dict; most text has nothing to
+    # replace, and a regex finds that out in one C loop.
+    out = value.translate(table) if needs.search(value) else value
     if extra:
         out += f"… (+{extra:,} chars)"
     return out

@@ -145,6 +145,10 @@ class _Version:
         return self.lowered if len(self.lowered) == len(text) else None
 
 
+_INITIAL: dict[str, Any] = {name: getattr(ReplayedState(), name) for name in STATE_FIELDS}
+"""Each field's value before any event changed it."""
+
+
 class _History:
     """The seqs where one state field changed and the values it changed to."""
 
@@ -498,26 +502,28 @@ class Timeline:
 
     def state_at(self, seq: int) -> ReplayedState:
         """The fold of events ``0..seq`` (inclusive), as a fresh object."""
-        content = self.content_at(seq)
-        i = bisect_right(self._tc_seq, seq) - 1
-        token_count = self._tc_val[i] if i >= 0 else 0
-        i = bisect_right(self._v_seq, seq) - 1
-        violations = self._violations[: self._v_cnt[i]] if i >= 0 else []
-        h = self._hist
-        return ReplayedState(
-            content=content,
-            token_count=token_count,
-            checkpoint=h["checkpoint"].at(seq, ""),
-            violations=violations,
-            drift_detected=h["drift_detected"].at(seq, False),
-            retry_attempts=h["retry_attempts"].at(seq, 0),
-            network_retry_count=h["network_retry_count"].at(seq, 0),
-            fallback_index=h["fallback_index"].at(seq, 0),
-            completed=h["completed"].at(seq, False),
-            error=h["error"].at(seq, None),
-            start_ts=h["start_ts"].at(seq, 0.0),
-            end_ts=h["end_ts"].at(seq, 0.0),
-        )
+        return ReplayedState(**{name: self.value_at(name, seq) for name in STATE_FIELDS})
+
+    def value_at(self, field: str, seq: int) -> Any:
+        """``getattr(state_at(seq), field)`` without building the other fields.
+
+        A view that shows the content its own way (its length, its tail) can read
+        every other field here and skip copying a content of many megabytes.
+        """
+        self._check(seq)
+        if field == "content":
+            return self.content_at(seq)
+        if field == "token_count":
+            i = bisect_right(self._tc_seq, seq) - 1
+            return self._tc_val[i] if i >= 0 else 0
+        if field == "violations":
+            i = bisect_right(self._v_seq, seq) - 1
+            return self._violations[: self._v_cnt[i]] if i >= 0 else []
+        try:
+            history = self._hist[field]
+        except KeyError:
+            raise ValueError(f"{field!r} is not a ReplayedState field") from None
+        return history.at(seq, _INITIAL[field])
 
     def final_state(self) -> ReplayedState:
         """The state after the last indexed event (the initial state while empty)."""

@@ -134,6 +134,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self._follow_buffer: list[EventEnvelope] = []
         self._batches = 0
         self._settled = False  # heap.settle() was called for this screen's stream
+        self._moved_at = 0.0  # time.monotonic() of the last cursor move
         self._title_bits: list[tuple[str, str]] = []
         self.first_paint_at: float | None = None
         """``time.perf_counter()`` after the first frame with events (benchmarks read it)."""
@@ -149,11 +150,16 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         yield Static("", id="debug-error", classes="banner")
         yield Scrubber(id="scrubber")
         yield RateStrip(id="rate")
+        # The borders belong to plain containers around the panes: a container's
+        # lines stay cached while the pane inside repaints on every seek.
         with Horizontal(id="debug-body"):
-            yield EventList(id="events")
+            with Vertical(id="events-box"):
+                yield EventList(id="events")
             with Vertical(id="debug-side"):
-                yield StatePanel(id="state")
-                yield ContentView(id="content")
+                with Vertical(id="state-box"):
+                    yield StatePanel(id="state")
+                with Vertical(id="content-box"):
+                    yield ContentView(id="content")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -163,7 +169,11 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.event_list.focus()
         self._refresh_title()
         self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(heap.COLLECT_SECONDS, self._collect)
         self.load()
+
+    def _collect(self) -> None:
+        heap.collect_between_frames(time.monotonic() - self._moved_at)
 
     def on_unmount(self) -> None:
         if self._settled:
@@ -295,6 +305,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         if len(tl) == 0:
             return
         seq = max(0, min(tl.last_seq, seq))
+        self._moved_at = time.monotonic()
         self.cursor = seq
         self.scrubber.cursor = seq
         self.rate_strip.cursor = seq

@@ -150,6 +150,14 @@ previous event, kind (letter and name) and a summary of its payload.
         else:
             self.refresh()
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if self.scrollbar_size_vertical:
+            super().watch_scroll_y(old_value, new_value)
+        elif round(old_value) != round(new_value):
+            # No scrollbar on screen (its size is 0): moving it anyway would mark a
+            # widget the compositor cannot find, and it rebuilds its whole map.
+            self.refresh(self.size.region)
+
     def _scroll_to_cursor(self, seq: int) -> None:
         height = self.scrollable_content_region.height or self.size.height
         if height <= 0:

@@ -40,14 +40,24 @@ def format_ts(ts: float) -> str:
 
 def describe_value(state: ReplayedState, field: str, width: int = 60) -> str:
     """A short, cleaned rendering of one field's value."""
-    value = getattr(state, field)
+    return describe(field, getattr(state, field), width)
+
+
+def describe(field: str, value: Any, width: int = 60, *, length: int | None = None) -> str:
+    """A short, cleaned rendering of ``value``, the value of ``field``.
+
+    For ``content`` and ``checkpoint``, ``value`` may be only the end of the text
+    when ``length`` gives the whole length (the panel never copies a content of
+    many megabytes to show its last few words).
+    """
     if field in ("content", "checkpoint"):
         text = str(value)
-        if not text:
+        total = len(text) if length is None else length
+        if not total:
             return '""'
         tail = text[-max(8, width - 16):]
-        prefix = "…" if len(tail) < len(text) else ""
-        return f"{len(text):,} chars  {prefix}{clean(tail, limit=None)!s}"
+        prefix = "…" if len(tail) < total else ""
+        return f"{total:,} chars  {prefix}{clean(tail, limit=None)!s}"
     if field == "violations":
         if not value:
             return "none"
@@ -63,6 +73,10 @@ def describe_value(state: ReplayedState, field: str, width: int = 60) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return clean(str(value), limit=width)
+
+
+CONTENT_TAIL = 512
+"""Characters of the content the panel reads: more than its value column ever shows."""
 
 
 class StatePanel(StyleCache, ScrollView, can_focus=True, inherit_bindings=False):
@@ -120,6 +134,9 @@ field last changed.
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._state: ReplayedState | None = None
+        self._source: tuple[Timeline, int] | None = None  # where update_from read it
+        self._values: dict[str, Any] = {f: getattr(_EMPTY, f) for f in STATE_FIELDS}
+        self._content_length: int | None = None  # when _values holds only its tail
         self._changed: frozenset[str] = frozenset()
         self._last: dict[str, int | None] = {}
         self._seq = -1
@@ -130,17 +147,36 @@ field last changed.
     # ── public API ──
 
     def update_from(self, timeline: Timeline, seq: int) -> None:
-        """Show the state of ``timeline`` at ``seq``."""
+        """Show the state of ``timeline`` at ``seq``.
+
+        Reads each field on its own and only the end of the content, so a step on a
+        stream with megabytes of output copies none of it (:attr:`state` builds the
+        whole state when someone asks for it).
+        """
         if seq < 0 or len(timeline) == 0:
             self.show(ReplayedState(), frozenset(), {}, -1)
             return
-        state = timeline.state_at(seq)
+        values = {f: timeline.value_at(f, seq) for f in STATE_FIELDS if f != "content"}
+        length = timeline.content_length_at(seq)
+        values["content"] = timeline.content_at(seq, length - CONTENT_TAIL)
         last = {f: timeline.field_last_changed(f, seq) for f in STATE_FIELDS}
-        self.show(state, timeline.changed_fields(seq), last, seq)
+        self._set(values, length, timeline.changed_fields(seq), last, seq)
+        self._source = (timeline, seq)
 
     def show(self, state: ReplayedState, changed: frozenset[str],
              last_changed: Mapping[str, int | None], seq: int) -> None:
+        """Show ``state`` (computed elsewhere) as the state at ``seq``."""
+        self._set({f: getattr(state, f) for f in STATE_FIELDS}, None, changed, last_changed,
+                  seq)
         self._state = state
+
+    def _set(self, values: dict[str, Any], content_length: int | None,
+             changed: frozenset[str], last_changed: Mapping[str, int | None],
+             seq: int) -> None:
+        self._values = values
+        self._content_length = content_length
+        self._state = None
+        self._source = None
         self._changed = changed
         self._last = dict(last_changed)
         self._seq = seq
@@ -174,6 +210,10 @@ field last changed.
 
     @property
     def state(self) -> ReplayedState | None:
+        """The whole state shown (None before anything was shown)."""
+        if self._state is None and self._source is not None:
+            timeline, seq = self._source
+            self._state = timeline.state_at(seq)
         return self._state
 
     @property
@@ -237,10 +277,10 @@ field last changed.
         name_w = max(len(f) for f in STATE_FIELDS) + 1
         where_w = max(11 if width >= 50 else 5, len(f"#{self._seq}") + 1)
         value_w = max(4, width - 2 - name_w - where_w)
-        state = self._state or _EMPTY
         rows: list[_Row] = []
         for field in STATE_FIELDS:
-            value = describe_value(state, field, value_w)
+            value = describe(field, self._values[field], value_w,
+                             length=self._content_length if field == "content" else None)
             if cell_len(value) > value_w:
                 value = set_cell_size(value, value_w - 1) + "…"
             last = self._last.get(field)

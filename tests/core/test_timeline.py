@@ -102,6 +102,11 @@ def test_field_history_answers_who_changed_what(story: Timeline) -> None:
     assert story.changed_fields(3) == frozenset({"checkpoint"})
     with pytest.raises(ValueError, match="not a ReplayedState field"):
         story.field_last_changed("colour", 3)
+    assert story.value_at("fallback_index", 10) == 1 and story.value_at("fallback_index", 9) == 0
+    with pytest.raises(ValueError, match="not a ReplayedState field"):
+        story.value_at("colour", 3)
+    with pytest.raises(IndexError):
+        story.value_at("content", 99)
 
 
 def test_landmarks_by_kind(story: Timeline) -> None:

@@ -76,6 +76,8 @@ def test_state_at_equals_fold_of_prefix(
         assert got == want, seq
         assert got == fold(envs[: seq + 1])
         assert tl.content_length_at(seq) == len(want.content)
+        for name in STATE_FIELDS:
+            assert tl.value_at(name, seq) == getattr(want, name), (seq, name)
         for start in (0, 1, len(want.content) // 2, len(want.content), len(want.content) + 3):
             assert tl.content_at(seq, start) == want.content[start:], (seq, start)
     if envs:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
-from l0tui.text import MAX_RENDER_CHARS, clean, safe_text
+from l0tui.text import _MULTI_LINE, _ONE_LINE, MAX_RENDER_CHARS, clean, safe_text
 
 
 def test_controls_become_visible() -> None:
@@ -12,6 +14,15 @@ def test_controls_become_visible() -> None:
     assert "\x1b" not in out and "\x07" not in out and "\x00" not in out
     assert "\x7f" not in out and "\x9b" not in out
     assert out == "a\u241b[31mb\u2407c\u2400d\u2421e\\x9bf"
+
+
+@given(st.text(), st.booleans())
+def test_text_without_controls_is_kept_and_the_rest_translated_in_full(
+    value: str, multiline: bool,
+) -> None:
+    # clean() skips translate() when nothing needs replacing; it must not skip too much
+    table = _MULTI_LINE if multiline else _ONE_LINE
+    assert clean(value, limit=None, multiline=multiline) == value.translate(table)
 
 
 def test_newlines_one_line_and_multiline() -> None:
