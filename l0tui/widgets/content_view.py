@@ -10,10 +10,13 @@ was left out.
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -99,6 +102,7 @@ before it was retried. The latest token is shown reversed.
         self._lines: list[Strip] = []
         self._wrapped_width = -1
         self._wrapped_base: Style | None = None
+        self._geometry = (0, 0)  # content width and height, read once per repaint
 
     @property
     def plain(self) -> str:
@@ -154,10 +158,16 @@ before it was retried. The latest token is shown reversed.
         self._wrapped_width = -1
         self.refresh()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        region = self.content_region
+        self._geometry = (region.width or self.size.width, region.height)
+        lines: list[Strip] = super().render_lines(crop)  # sets base_style for the pass
+        return lines
+
     def render_line(self, y: int) -> Strip:
-        width = self.content_region.width or self.size.width
-        self._wrap()  # nothing to do unless the width or the base style changed
-        height = self.content_region.height
+        if self._wrapped_width != self._geometry[0] or self._wrapped_base != self.base_style:
+            self._wrap()  # the width or the base style changed since the text was cut
+        width, height = self._geometry
         index = y + max(0, len(self._lines) - height)  # the end of the text stays in view
         if 0 <= index < len(self._lines):
             return self._lines[index]
@@ -214,12 +224,13 @@ def _split_at(line: list[Segment], cuts: list[int]) -> list[list[Segment]]:
 def fold_line(line: list[Segment], width: int) -> list[list[Segment]]:
     """Cut one line of segments into lines of at most ``width`` cells.
 
-    Lines of one-cell characters wrap at word boundaries; anything else is cut
-    character by character by cell width, so a wide character (CJK, emoji) is never
-    split. Nothing is lost: a line that breaks at a space just past ``width`` keeps
-    that space, one cell too long, and the code that draws it crops it.
+    Lines of one-cell characters wrap at word boundaries; anything else is cut by
+    cell width, so a wide character (CJK, emoji) is never split. Nothing is lost: a
+    line that breaks at a space just past ``width`` keeps that space, one cell too
+    long, and the code that draws it crops it.
     """
-    if all(seg.text.isascii() or cell_len(seg.text) == len(seg.text) for seg in line):
+    width = max(1, width)
+    if not any(_NOT_ONE_CELL.search(seg.text) for seg in line):
         total = sum(len(seg.text) for seg in line)
         if total <= width:
             return [line]
@@ -228,20 +239,55 @@ def fold_line(line: list[Segment], width: int) -> list[list[Segment]]:
     used = 0
     for seg in line:
         text, style = seg.text, seg.style
-        buf: list[str] = []
-        for ch in text:
-            cells = get_character_cell_size(ch)
-            if used + cells > width and used > 0:
-                if buf:
-                    out[-1].append(Segment("".join(buf), style))
-                    buf = []
-                out.append([])
-                used = 0
-            buf.append(ch)
-            used += cells
-        if buf:
-            out[-1].append(Segment("".join(buf), style))
+        start = 0  # where the part of ``text`` not yet put on a line begins
+        pos = 0
+        while pos < len(text):
+            found = _NOT_ONE_CELL.search(text, pos)
+            stop = found.start() if found else len(text)
+            while pos < stop:  # a run of one-cell characters: fill lines by arithmetic
+                if used >= width:
+                    if pos > start:
+                        out[-1].append(Segment(text[start:pos], style))
+                    out.append([])
+                    used, start = 0, pos
+                take = min(width - used, stop - pos)
+                pos += take
+                used += take
+            if found:  # one wide or zero-width character
+                cells = get_character_cell_size(text[pos])
+                if used + cells > width and used > 0:
+                    if pos > start:
+                        out[-1].append(Segment(text[start:pos], style))
+                    out.append([])
+                    used, start = 0, pos
+                used += cells
+                pos += 1
+        if start < len(text):
+            out[-1].append(Segment(text[start:], style))
     return out
+
+
+def _not_one_cell() -> re.Pattern[str]:
+    """A pattern matching every character that may not be exactly one cell wide.
+
+    Built from the table behind :func:`rich.cells.get_character_cell_size`. That
+    table is private to Rich, so if it moves the pattern falls back to "anything
+    but printable ASCII": still correct (every match is measured one by one), only
+    slower.
+    """
+    try:
+        from rich._unicode_data import load
+
+        table = load("auto").widths
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return re.compile("[^\x20-\x7e]")
+    ranges = [(0x00, 0x1F), (0x7F, 0x9F)]
+    ranges += [(start, end) for start, end, cells in table if cells != 1]
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                                    for a, b in ranges) + "]")
+
+
+_NOT_ONE_CELL = _not_one_cell()
 
 
 def _latest_token(timeline: Timeline, seq: int, floor: int) -> str | None:

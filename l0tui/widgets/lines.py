@@ -24,20 +24,29 @@ else:
 
 
 class StyleCache(_Base):
-    """Put first in the bases: ``self.base_style`` and ``self.component(name)``."""
+    """Put first in the bases: ``self.base_style`` and ``self.component(name)``.
+
+    Component styles are kept until the widget's styles change (focus, theme, CSS):
+    Textual forgets its own copy on every refresh, and a widget that repaints on
+    every seek would look them up again each time.
+    """
 
     _base_style: Style | None = None
     _components: dict[str, Style] | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style
-        self._components = {}
+        if self._components is None:
+            self._components = {}
         try:
             lines: list[Strip] = super().render_lines(crop)
             return lines
         finally:
             self._base_style = None
-            self._components = None
+
+    def notify_style_update(self) -> None:
+        self._components = None
+        super().notify_style_update()
 
     @property
     def base_style(self) -> Style:

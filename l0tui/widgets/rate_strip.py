@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.segment import Segment
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -96,8 +97,17 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
         self._key = (-1, -1)
         self.refresh()
 
-    def watch_cursor(self) -> None:
-        self.refresh()
+    def watch_cursor(self, old: int, new: int) -> None:
+        # Only the bars row shows the cursor, and only if it moved to another bucket.
+        width = self.size.width
+        if width > 0 and self._cursor_cell(old, width) != self._cursor_cell(new, width):
+            self.refresh(Region(0, 0, width, 1))
+
+    def _cursor_cell(self, seq: int, width: int) -> int:
+        tl = self._timeline
+        if tl is None or len(tl) == 0:
+            return -1
+        return self._bucket_of_ms(tl.relative_ms(min(max(0, seq), tl.last_seq)), width)
 
     def _duration(self) -> float:
         tl = self._timeline
@@ -148,10 +158,7 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
             return Strip.blank(0)
         self._compute(width)
         if y == 0:
-            cursor_cell = -1
-            if self._timeline is not None and len(self._timeline):
-                seq = min(self.cursor, self._timeline.last_seq)
-                cursor_cell = self._bucket_of_ms(self._timeline.relative_ms(seq), width)
+            cursor_cell = self._cursor_cell(self.cursor, width)
             bars = base + self.component("rate-strip--bars")
             cursor = self.component("rate-strip--cursor")
             segs: list[Segment] = []

@@ -13,6 +13,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -99,8 +100,14 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
     def total(self) -> int:
         return len(self._timeline) if self._timeline is not None else 0
 
-    def watch_cursor(self) -> None:
-        self.refresh()
+    def watch_cursor(self, old: int, new: int) -> None:
+        # The label row always changes (it shows the seq); the minimap row only when
+        # the cursor moved to another cell.
+        width = self.size.width
+        if width > 0 and self.total and self._cell_of(old, width) == self._cell_of(new, width):
+            self.refresh(Region(0, 1, width, 1))
+        else:
+            self.refresh()
 
     def watch_note(self) -> None:
         self.refresh()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
+from rich.segment import Segment
 
 from l0tui.text import _MULTI_LINE, _ONE_LINE, MAX_RENDER_CHARS, clean, safe_text
 
@@ -81,3 +82,47 @@ def test_content_lines_are_drawn_exactly_as_wide_as_the_view() -> None:
         assert sum(len(s.text) for s in strip) == 11 == strip.cell_length
         assert all(s.style is not None and s.style.color == base.color for s in strip)
     assert "".join(s.text for s in _finished_line(pieces[0], 11, base)) == "errored: no"
+
+
+def _fold_by_character(line: list[Segment], width: int) -> list[list[Segment]]:
+    """The plain definition fold_line must agree with on lines that are not all
+    one-cell characters: add characters while they fit, never split one."""
+    from rich.cells import get_character_cell_size
+
+    out: list[list[Segment]] = [[]]
+    used = 0
+    for seg in line:
+        buf = ""
+        for ch in seg.text:
+            cells = get_character_cell_size(ch)
+            if used + cells > width and used > 0:
+                if buf:
+                    out[-1].append(Segment(buf, seg.style))
+                out.append([])
+                buf, used = "", 0
+            buf += ch
+            used += cells
+        if buf:
+            out[-1].append(Segment(buf, seg.style))
+    return out
+
+
+_MIXED = st.text(alphabet=st.sampled_from("ab c d\u00e9\u65e5\u672c\U0001f642\u0301\u200b\x1b"),
+                 max_size=40)
+
+
+@given(st.lists(st.tuples(_MIXED, st.sampled_from([None, "bold", "red"])), max_size=5),
+       st.integers(1, 12))
+def test_fold_by_cells_matches_the_character_by_character_definition(
+    parts: list[tuple[str, str | None]], width: int,
+) -> None:
+    from rich.style import Style
+
+    from l0tui.widgets.content_view import _NOT_ONE_CELL, fold_line
+
+    line = [Segment(text, Style.parse(style) if style else None) for text, style in parts if text]
+    got = fold_line(line, width)
+    if any(_NOT_ONE_CELL.search(seg.text) for seg in line):
+        assert [[(s.text, s.style) for s in p] for p in got] == \
+            [[(s.text, s.style) for s in p] for p in _fold_by_character(line, width)]
+    assert "".join(s.text for p in got for s in p) == "".join(s.text for s in line)
