@@ -93,7 +93,8 @@ previous event, kind (letter and name) and a summary of its payload.
     }
     """
 
-    cursor: reactive[int] = reactive(0, init=False, always_update=True)
+    # repaint=False: watch_cursor repaints just the rows that changed
+    cursor: reactive[int] = reactive(0, init=False, always_update=True, repaint=False)
 
     class Picked(Message):
         """A row was clicked: move the cursor to ``seq``."""

@@ -78,7 +78,8 @@ Tokens per time bucket over the whole stream. **T** marks the time to first toke
         "rate-strip--bars", "rate-strip--cursor", "rate-strip--marks",
     }
 
-    cursor: reactive[int] = reactive(0, init=False)
+    # repaint=False: watch_cursor repaints just the row that changed
+    cursor: reactive[int] = reactive(0, init=False, repaint=False)
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:

@@ -65,7 +65,8 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"scrubber--cursor", "scrubber--label"}
 
-    cursor: reactive[int] = reactive(0, init=False)
+    # repaint=False: watch_cursor repaints just the row that changed
+    cursor: reactive[int] = reactive(0, init=False, repaint=False)
     note: reactive[str] = reactive("", init=False)
 
     class Seek(Message):

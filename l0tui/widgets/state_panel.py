@@ -192,9 +192,12 @@ field last changed.
             self.refresh()
             return
         self._drawn = now
-        for y, (old, new) in enumerate(zip(before[2], now[2], strict=True), start=1):
-            if old != new:
-                self.refresh_line(y)
+        top, full = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
+        changed = [Region(0, y - top, full, 1)
+                   for y, (old, new) in enumerate(zip(before[2], now[2], strict=True), start=1)
+                   if old != new]
+        if changed:
+            self.refresh(*changed)
 
     def _show_changed(self) -> None:
         """On a short panel, scroll so that a field this step changed is in view."""

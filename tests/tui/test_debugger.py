@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from l0core.events import CompleteEvent, TokenEvent
 from l0core.stores.memory import InMemoryEventStore
 from l0tui.app import L0TuiApp
@@ -330,3 +332,29 @@ async def test_rate_strip_marks_first_token_and_stall(store: InMemoryEventStore)
         marks = strip.render_line(1).text
         assert strip.timing is not None and strip.timing.stalls == [(7, 3500.0)]
         assert "T" in marks[:3] and "!" in marks and "1 stall" in marks
+
+
+@pytest.mark.parametrize("stream", ["retry-run", "long"])
+async def test_partial_repaints_show_the_same_screen_as_a_full_repaint(
+    store: InMemoryEventStore, stream: str,
+) -> None:
+    # The state panel, scrubber and rate strip repaint only the rows a step changed;
+    # after any walk the screen must equal one where everything was redrawn. "long"
+    # has more events than the minimap has cells, so steps often stay in one cell.
+    from tests.tui.streams import long_events
+
+    await store.append_many("long", long_events(3000))
+    app = L0TuiApp(store, stream_id=stream)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dbg = debugger(app)
+        for keys in (["j"], ["j", "j", "j"], ["G"], ["k"], ["g"], ["r"],
+                     ["colon", "7", "enter"], ["J"], ["J", "K", "k"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            partial = app.export_screenshot()
+            for widget in (dbg.state_panel, dbg.scrubber, dbg.rate_strip, dbg.event_list,
+                           dbg.content_view):
+                widget.refresh()
+            await pilot.pause()
+            assert app.export_screenshot() == partial, keys
