@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from rich.cells import cell_len, get_character_cell_size
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -134,25 +135,10 @@ before it was retried. The latest token is shown reversed.
             self._wrapped_base = base
 
     def _wrap_tail(self, width: int, need: int, base: Style) -> list[Strip]:
-        """Fold the text into ``width`` cells from its end until ``need`` lines are ready.
-
-        What the view shows is the end (the part being written), so only that is cut
-        into lines; a note marks where earlier text was left out. Folding works on
-        segments by cell position, so wide characters (CJK, emoji) never split. Each
-        line comes out styled on ``base`` and exactly ``width`` cells wide, ready to
-        draw as it is.
-        """
-        console = self.app.console
-        lines = list(Segment.split_lines(self._text.render(console)))
-        out: list[Strip] = []
-        for i in range(len(lines) - 1, -1, -1):
-            line = lines[i]
-            for piece in reversed(fold_line(line, width)):
-                out.append(_finished_line(piece, width, base))
-            if len(out) >= need and i > 0:
-                break
-        out.reverse()
-        return out
+        """The end of the text as ready-to-draw lines: styled on ``base`` and exactly
+        ``width`` cells wide (see :func:`tail_lines`)."""
+        return [_finished_line(piece, width, base)
+                for piece in tail_lines(self._text, width, need, self.app.console)]
 
     def on_resize(self) -> None:
         self._wrapped_width = -1
@@ -183,6 +169,23 @@ def _finished_line(piece: list[Segment], width: int, base: Style) -> Strip:
     elif used > width:  # a word wrap keeps the space it broke at, one cell past the end
         segments = Segment.adjust_line_length(segments, width, base)
     return Strip(segments, width)
+
+
+def tail_lines(text: Text, width: int, need: int, console: Console) -> list[list[Segment]]:
+    """Fold ``text`` into ``width`` cells from its end until ``need`` lines are ready.
+
+    What the view shows is the end (the part being written), so only that is cut
+    into lines. Folding works on segments by cell position, so wide characters (CJK,
+    emoji) never split.
+    """
+    lines = list(Segment.split_lines(text.render(console)))
+    out: list[list[Segment]] = []
+    for i in range(len(lines) - 1, -1, -1):
+        out.extend(reversed(fold_line(lines[i], width)))
+        if len(out) >= need and i > 0:
+            break
+    out.reverse()
+    return out
 
 
 def word_breaks(text: str, width: int) -> list[int]:
@@ -298,12 +301,38 @@ def _latest_token(timeline: Timeline, seq: int, floor: int) -> str | None:
     return None
 
 
-def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP) -> Text:
+def _attempt_base(timeline: Timeline, seq: int, current: Attempt) -> int:
+    """Where the cursor attempt's own text starts in the content at ``seq``: what the
+    fold appended since the attempt began (or since its CONTINUATION reset the
+    content to the checkpoint). Only lengths are compared, nothing is copied: the
+    content may be megabytes long."""
+    reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
+    anchor = reset if reset is not None and reset >= current.start_seq else current.start_seq
+    if timeline.kind(anchor) == RecordedEventType.TOKEN:
+        base = timeline.content_length_at(anchor - 1) if anchor > 0 else 0
+    else:
+        base = timeline.content_length_at(anchor)
+    return 0 if timeline.content_length_at(seq) < base else base
+
+
+def _own_chars(timeline: Timeline, seq: int, current: Attempt) -> int:
+    """How many characters of its own the cursor attempt shows at ``seq``."""
+    length = timeline.content_length_at(seq)
+    if timeline.kind(seq) == RecordedEventType.COMPLETE:
+        return length
+    return length - _attempt_base(timeline, seq, current)
+
+
+def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP,
+                   leave_out_hidden: bool = True) -> Text:
     """The content view's text for ``timeline`` at ``seq``.
 
     ``budget`` caps the characters of the cursor's attempt that are rendered (its
-    tail); earlier attempts get a third of it each, at most :data:`PAST_CAP`. The view
-    passes about a screenful, so wrapping stays cheap on huge streams.
+    tail); earlier attempts get a third of it each, at most :data:`PAST_CAP`, and are
+    left out when the cursor attempt alone has ``budget`` characters to show
+    (``leave_out_hidden``). The view passes at least a screenful as ``budget``, so
+    what it leaves out could not be on screen, and wrapping stays cheap on huge
+    streams.
     """
     current_cap = min(CURRENT_CAP, budget)
     past_cap = min(PAST_CAP, max(80, budget // 3))
@@ -311,6 +340,11 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP) -
     current = timeline.attempt_at(seq)
     out = Text()
     before = [a for a in attempts if a.number < current.number]
+    if (leave_out_hidden and before
+            and min(_own_chars(timeline, seq, current), current_cap) >= budget):
+        # The cursor attempt's own text fills a screenful: earlier attempts would be
+        # cut into lines only to scroll out of view.
+        before = []
     hidden = before[:-PAST_ATTEMPTS_SHOWN]
     if hidden:
         out.append(f"({len(hidden)} earlier attempts not shown)\n", style="dim italic")
@@ -333,17 +367,8 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP) -
         out.append("\n✓ complete", style="bold green")
         return out
 
-    # The cursor attempt's own text: what the fold appended since the attempt began
-    # (or since its CONTINUATION reset the content to the checkpoint). Only lengths
-    # are compared and only the tail is copied: the content may be megabytes long.
     reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
-    anchor = reset if reset is not None and reset >= current.start_seq else current.start_seq
-    if timeline.kind(anchor) == RecordedEventType.TOKEN:
-        base_len = timeline.content_length_at(anchor - 1) if anchor > 0 else 0
-    else:
-        base_len = timeline.content_length_at(anchor)
-    if length < base_len:
-        base_len = 0
+    base_len = _attempt_base(timeline, seq, current)
     if current.resumed_from and reset is not None and reset >= current.start_seq:
         resumed, dropped = clean_tail(current.resumed_from, past_cap)
         out.append("resumed from checkpoint: ", style="italic dim")

@@ -126,3 +126,29 @@ def test_fold_by_cells_matches_the_character_by_character_definition(
         assert [[(s.text, s.style) for s in p] for p in got] == \
             [[(s.text, s.style) for s in p] for p in _fold_by_character(line, width)]
     assert "".join(s.text for p in got for s in p) == "".join(s.text for s in line)
+
+
+def test_earlier_attempts_left_out_only_when_they_could_not_be_on_screen() -> None:
+    from l0core.events import EventEnvelope, RecordedEvent, RetryEvent, StartEvent, TokenEvent
+    from l0core.timeline import Timeline
+    from l0tui.widgets.content_view import render_content, tail_lines
+
+    events: list[RecordedEvent] = [StartEvent(ts=0.0)]
+    for attempt, words in enumerate((40, 400, 3, 700)):
+        if attempt:
+            events.append(RetryEvent(ts=float(len(events)), attempt=attempt, reason="again",
+                                     counts_toward_limit=True))
+        events += [TokenEvent(ts=float(len(events)), value=f"w{attempt}.{i} ", index=i)
+                   for i in range(words)]
+    timeline = Timeline("s", [EventEnvelope("s", i, e) for i, e in enumerate(events)])
+    console = Console(width=200)
+    for width, height in ((55, 17), (20, 5), (110, 40)):
+        budget = max(600, width * height)  # what the view passes
+        left_out = 0
+        for seq in range(0, len(timeline), 7):
+            short = render_content(timeline, seq, budget=budget)
+            full = render_content(timeline, seq, budget=budget, leave_out_hidden=False)
+            left_out += short.plain != full.plain
+            seen = tail_lines(short, width, height, console)[-height:]
+            assert seen == tail_lines(full, width, height, console)[-height:], (width, seq)
+        assert left_out or width * height > 3000  # the shortcut was taken where it can be
