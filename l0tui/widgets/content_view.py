@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -144,11 +143,9 @@ before it was retried. The latest token is shown reversed.
         self._wrapped_width = -1
         self.refresh()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
+    def prepare_lines(self) -> None:
         region = self.content_region
         self._geometry = (region.width or self.size.width, region.height)
-        lines: list[Strip] = super().render_lines(crop)  # sets base_style for the pass
-        return lines
 
     def render_line(self, y: int) -> Strip:
         if self._wrapped_width != self._geometry[0] or self._wrapped_base != self.base_style:

@@ -15,7 +15,7 @@ from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Click
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -193,15 +193,13 @@ previous event, kind (letter and name) and a summary of its payload.
 
     # ── rendering ──
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # What every row of this repaint shares is looked up once, not per row.
+    def prepare_lines(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
-        key = (width, max(3, len(str(self._count - 1))), self.rich_style)
+        key = (width, max(3, len(str(self._count - 1))), self.base_style)
         if key != self._rows_key:
             self._rows.clear()
             self._rows_key = key
         self._top = int(self.scroll_y)
-        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self._rows_key[0]

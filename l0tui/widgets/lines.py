@@ -39,10 +39,15 @@ class StyleCache(_Base):
         if self._components is None:
             self._components = {}
         try:
+            self.prepare_lines()
             lines: list[Strip] = super().render_lines(crop)
             return lines
         finally:
             self._base_style = None
+
+    def prepare_lines(self) -> None:
+        """Called once per repaint before the ``render_line`` calls (``base_style`` is
+        set): the place to look up what every row of the repaint shares."""
 
     def notify_style_update(self) -> None:
         self._components = None

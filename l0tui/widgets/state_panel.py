@@ -291,11 +291,10 @@ field last changed.
                          set_cell_size(value, value_w), None if last is None else f"#{last}"))
         return width, (name_w, where_w, value_w), rows
 
-    def render_lines(self, crop: Region) -> list[Strip]:
+    def prepare_lines(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
         if width > 0 and (self._drawn is None or self._drawn[0] != width):
             self._drawn = self._rows(width)
-        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
