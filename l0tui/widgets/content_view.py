@@ -298,26 +298,17 @@ def _latest_token(timeline: Timeline, seq: int, floor: int) -> str | None:
     return None
 
 
-def _attempt_base(timeline: Timeline, seq: int, current: Attempt) -> int:
-    """Where the cursor attempt's own text starts in the content at ``seq``: what the
-    fold appended since the attempt began (or since its CONTINUATION reset the
-    content to the checkpoint). Only lengths are compared, nothing is copied: the
-    content may be megabytes long."""
-    reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
+def _attempt_base(timeline: Timeline, current: Attempt, length: int, reset: int | None) -> int:
+    """Where the cursor attempt's own text starts in a content of ``length``: what the
+    fold appended since the attempt began (or since its CONTINUATION at ``reset``
+    set the content to the checkpoint). Only lengths are compared, nothing is
+    copied: the content may be megabytes long."""
     anchor = reset if reset is not None and reset >= current.start_seq else current.start_seq
     if timeline.kind(anchor) == RecordedEventType.TOKEN:
         base = timeline.content_length_at(anchor - 1) if anchor > 0 else 0
     else:
         base = timeline.content_length_at(anchor)
-    return 0 if timeline.content_length_at(seq) < base else base
-
-
-def _own_chars(timeline: Timeline, seq: int, current: Attempt) -> int:
-    """How many characters of its own the cursor attempt shows at ``seq``."""
-    length = timeline.content_length_at(seq)
-    if timeline.kind(seq) == RecordedEventType.COMPLETE:
-        return length
-    return length - _attempt_base(timeline, seq, current)
+    return 0 if length < base else base
 
 
 def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP,
@@ -335,10 +326,14 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP,
     past_cap = min(PAST_CAP, max(80, budget // 3))
     attempts = timeline.attempts()
     current = timeline.attempt_at(seq)
+    kind = timeline.kind(seq)
+    length = timeline.content_length_at(seq)
+    reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
+    base_len = _attempt_base(timeline, current, length, reset)
+    own = length if kind == RecordedEventType.COMPLETE else length - base_len
     out = Text()
     before = [a for a in attempts if a.number < current.number]
-    if (leave_out_hidden and before
-            and min(_own_chars(timeline, seq, current), current_cap) >= budget):
+    if leave_out_hidden and before and min(own, current_cap) >= budget:
         # The cursor attempt's own text fills a screenful: earlier attempts would be
         # cut into lines only to scroll out of view.
         before = []
@@ -354,8 +349,6 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP,
         out.append("\n\n")
     out.append_text(attempt_header(current, current=True, at_seq=seq))
 
-    kind = timeline.kind(seq)
-    length = timeline.content_length_at(seq)
     if kind == RecordedEventType.COMPLETE:
         dropped = max(0, length - current_cap)
         if dropped:
@@ -364,8 +357,6 @@ def render_content(timeline: Timeline, seq: int, *, budget: int = CURRENT_CAP,
         out.append("\n✓ complete", style="bold green")
         return out
 
-    reset = timeline.previous_landmark(seq + 1, RecordedEventType.CONTINUATION)
-    base_len = _attempt_base(timeline, seq, current)
     if current.resumed_from and reset is not None and reset >= current.start_seq:
         resumed, dropped = clean_tail(current.resumed_from, past_cap)
         out.append("resumed from checkpoint: ", style="italic dim")

@@ -22,10 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from l0core.timeline import Timeline
-from l0tui.widgets.kinds import COLOURS, LETTERS, summary
+from l0tui.widgets.kinds import LETTERS, STYLES, summary
 from l0tui.widgets.lines import StyleCache
 
-_KIND_STYLES = {kind: Style.parse(colour) for kind, colour in COLOURS.items()}
 _DIM = Style(dim=True)
 _PLAIN = Style()
 
@@ -220,7 +219,7 @@ previous event, kind (letter and name) and a summary of its payload.
         assert self._timeline is not None
         tl = self._timeline
         kind = tl.kind(seq)
-        colour = _KIND_STYLES[kind]
+        colour = STYLES[kind]
         dim = _DIM
         digits = self._rows_key[1]
         row = [Segment(f"{seq:>{digits}} ", dim),

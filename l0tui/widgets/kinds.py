@@ -7,6 +7,8 @@ and cleaned with :mod:`l0tui.text`.
 
 from __future__ import annotations
 
+from rich.style import Style
+
 from l0core.events import (
     CheckpointEvent,
     CompleteEvent,
@@ -51,6 +53,9 @@ COLOURS: dict[RecordedEventType, str] = {
     K.COMPLETE: "bold #5fd75f",
     K.ERROR: "bold #ff5f5f",
 }
+
+STYLES: dict[RecordedEventType, Style] = {kind: Style.parse(c) for kind, c in COLOURS.items()}
+""":data:`COLOURS` parsed once, for the widgets that draw segments themselves."""
 
 KIND_BY_KEY: dict[str, RecordedEventType] = {
     "s": K.START,

@@ -21,11 +21,10 @@ from textual.widget import Widget
 
 from l0core.events import RecordedEventType
 from l0core.timeline import Timeline
-from l0tui.widgets.kinds import COLOURS, LETTERS
+from l0tui.widgets.kinds import LETTERS, STYLES
 from l0tui.widgets.lines import StyleCache
 
 _DIM = Style(dim=True)
-_KIND_STYLES = {kind: Style.parse(colour) for kind, colour in COLOURS.items()}
 
 
 class Scrubber(StyleCache, Widget):
@@ -206,7 +205,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
                 if kind is None:
                     text, style = "─", base + _DIM
                 else:
-                    text, style = LETTERS[kind], base + _KIND_STYLES[kind]
+                    text, style = LETTERS[kind], base + STYLES[kind]
                 if runs and runs[-1][2] == style:
                     runs[-1] = (runs[-1][0], runs[-1][1] + text, style)
                 else:

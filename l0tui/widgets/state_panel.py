@@ -38,11 +38,6 @@ def format_ts(ts: float) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
 
-def describe_value(state: ReplayedState, field: str, width: int = 60) -> str:
-    """A short, cleaned rendering of one field's value."""
-    return describe(field, getattr(state, field), width)
-
-
 def describe(field: str, value: Any, width: int = 60, *, length: int | None = None) -> str:
     """A short, cleaned rendering of ``value``, the value of ``field``.
 
