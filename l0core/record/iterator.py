@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from l0core.closing import AsyncCloseable
 from l0core.events import SerializedOptions
 from l0core.record.classify import classify_failure
 from l0core.record.session import (
@@ -59,7 +59,7 @@ def extract_text(chunk: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
-class RecordedIterator(AsyncIterator[T]):
+class RecordedIterator(AsyncIterator[T], AsyncCloseable):
     """An async iterator over ``source`` that records what passes through it.
 
     ``stream_id``, ``content`` and ``token_count`` are readable at any time;
@@ -142,7 +142,7 @@ class RecordedIterator(AsyncIterator[T]):
                 raise
             log.warning("recording of %s is incomplete", self.stream_id)
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
         """Stop early: close the source and record an "abort" ERROR if it had not ended."""
         if self._done:
             await self.session.close()
@@ -159,17 +159,6 @@ class RecordedIterator(AsyncIterator[T]):
                 asyncio.CancelledError("the consumer stopped reading the stream"), "abort"
             )
             await self._finish(failed=True)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def record_iterator(

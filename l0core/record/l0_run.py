@@ -45,9 +45,9 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from enum import Enum
-from types import TracebackType
 from typing import Any, Self
 
+from l0core.closing import AsyncCloseable
 from l0core.codec import encode_options
 from l0core.events import JSONDict, SerializedOptions
 from l0core.record.classify import classify_failure
@@ -359,7 +359,7 @@ def _chain(
     return hook
 
 
-class RecordedL0Run:
+class RecordedL0Run(AsyncCloseable):
     """What :func:`record_l0_run` returns: iterate it like ``l0.run``'s result.
 
     Yields the same ``l0.Event`` objects and raises the same exceptions; the
@@ -414,22 +414,11 @@ class RecordedL0Run:
             pass
         return str(self.run.state.content)
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
         if not self._done:
             self._done = True
             self.run.abort()
             await self.recorder.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 async def record_l0_run(

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
+from l0core.closing import AsyncCloseable
 from l0core.codec import encode_event
 from l0core.events import (
     CheckpointEvent,
@@ -88,7 +89,7 @@ def build_options(
     return merged
 
 
-class RecordingSession:
+class RecordingSession(AsyncCloseable):
     """Records one stream to ``store`` through a batching background writer.
 
     The methods that record an event are synchronous (they only queue) and must be
@@ -349,19 +350,6 @@ class RecordingSession:
 
     def _ts(self, ts: float | None) -> float:
         return self.clock() if ts is None else ts
-
-    # ───────────────────────── context manager ─────────────────────────
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 class StreamRecording(RecordingSession):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from l0core.closing import AsyncCloseable
 from l0core.codec import encode_event
 from l0core.errors import ConcurrencyConflictError, StoreClosedError, StoreConfigError
 from l0core.events import (
@@ -84,7 +84,7 @@ class StorageAdapterConfig:
         )
 
 
-class BaseEventStore(ABC):
+class BaseEventStore(AsyncCloseable):
     """Base of every store: the spec's helpers, validation, defaults for derived reads."""
 
     def __init__(
@@ -236,17 +236,6 @@ class BaseEventStore(ABC):
 
     async def close(self) -> None:
         self._closed = True
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _check_writable(self) -> None:
         if self._closed:

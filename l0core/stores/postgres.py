@@ -34,7 +34,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
@@ -55,7 +54,8 @@ from l0core.stores.base import (
     StorageAdapterConfig,
     validate_prefix,
 )
-from l0core.stores.urls import mask_url
+from l0core.stores.options import float_option, int_option
+from l0core.stores.urls import mask_secrets, split_url_options
 
 __all__ = ["PostgresEventStore", "create_postgres_event_store", "open_store"]
 
@@ -78,51 +78,6 @@ _SWEEP_BATCH = 500
 def _one_line(text: str) -> str:
     """libpq messages span lines ("...failed: Connection refused\\n\\tIs the server...")."""
     return " ".join(str(text).split())
-
-
-def _int_option(options: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
-    raw = options.get(key, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise StoreConfigError(f"option {key}={raw!r} must be an integer") from None
-    if value < minimum:
-        raise StoreConfigError(f"option {key}={value} must be >= {minimum}")
-    return value
-
-
-def _float_option(options: Mapping[str, Any], key: str, default: float) -> float:
-    raw = options.get(key, default)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise StoreConfigError(f"option {key}={raw!r} must be a number") from None
-    if not value > 0:
-        raise StoreConfigError(f"option {key}={value} must be > 0")
-    return value
-
-
-_PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)[^&\s]*")
-
-
-def _mask(location: str) -> str:
-    """``location`` without secrets: a URL's password, and ``password=`` parameters."""
-    return _PASSWORD_PARAM.sub(r"\1***", mask_url(location))
-
-
-def split_url(url: str) -> tuple[str, dict[str, str]]:
-    """Separate this store's options from a ``postgresql://`` URL's query.
-
-    Returns the URL libpq should see and the options that were in it.
-    """
-    try:
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError as exc:
-        raise StoreConfigError(f"malformed PostgreSQL URL {_mask(url)!r}: {exc}") from None
-    ours = {k: v for k, v in query if k in _OPTION_KEYS}
-    rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
-    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
 
 
 class PostgresEventStore(BaseEventStoreWithSnapshots):
@@ -148,12 +103,12 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         read_only: bool | None = None,
     ) -> None:
         cfg = config or StorageAdapterConfig(type="postgres")
-        url, url_options = split_url(cfg.connection or "")
+        url, url_options = split_url_options(cfg.connection or "", _OPTION_KEYS, "PostgreSQL")
         options: dict[str, Any] = {**url_options, **cfg.options}
         if prefix is None and cfg.prefix == "l0" and "prefix" in options:
             prefix = validate_prefix(options["prefix"])
         if ttl is None and cfg.ttl == 0 and "ttl" in options:
-            ttl = _int_option(options, "ttl", 0, 0)
+            ttl = int_option(options, "ttl", 0, 0)
         super().__init__(cfg, prefix=prefix, ttl=ttl, clock=clock, read_only=read_only)
         if len(self.prefix) > 63 - _LONGEST_SUFFIX:
             raise StoreConfigError(
@@ -165,15 +120,15 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
             raise StoreConfigError(f"option schema={schema!r} must be an identifier")
         self.schema = schema
         self._conninfo = url
-        self._pool_min = _int_option(options, "pool_min_size", 1, 0)
-        self._pool_max = _int_option(
-            options, "pool_max_size", _int_option(options, "pool_size", 4, 1), 1
+        self._pool_min = int_option(options, "pool_min_size", 1, 0)
+        self._pool_max = int_option(
+            options, "pool_max_size", int_option(options, "pool_size", 4, 1), 1
         )
         self._pool_min = min(self._pool_min, self._pool_max)
-        self._pool_timeout = _float_option(options, "pool_timeout", 10.0)
-        self._sweep_interval = _float_option(options, "sweep_interval", 60.0)
-        self._retries = _int_option(options, "retries", 5, 0)
-        self._retry_timeout = _float_option(options, "retry_timeout", 15.0)
+        self._pool_timeout = float_option(options, "pool_timeout", 10.0)
+        self._sweep_interval = float_option(options, "sweep_interval", 60.0)
+        self._retries = int_option(options, "retries", 5, 0)
+        self._retry_timeout = float_option(options, "retry_timeout", 15.0)
         self._notify = str(options.get("notify", "true")).lower() not in ("0", "false", "no",
                                                                            "off")
         self._pool: AsyncConnectionPool[Conn] | None = None
@@ -372,7 +327,7 @@ $fn$;
     # ── lifecycle ──
 
     def describe(self) -> str:
-        return _mask(self.config.connection or "postgresql://")
+        return mask_secrets(self.config.connection or "postgresql://")
 
     async def open(self) -> PostgresEventStore:
         """Connect, create or migrate the schema (unless read-only), start the pool."""

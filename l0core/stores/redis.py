@@ -19,11 +19,9 @@ reply finds its own batch and returns its seq instead of writing it twice.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio
 import redis.exceptions
@@ -44,7 +42,8 @@ from l0core.stores.base import (
     StorageAdapterConfig,
     validate_prefix,
 )
-from l0core.stores.urls import mask_url
+from l0core.stores.options import int_option
+from l0core.stores.urls import mask_secrets, split_url_options
 
 __all__ = ["RedisEventStore", "create_redis_event_store", "open_store"]
 
@@ -170,43 +169,12 @@ return 1
 """
 
 
-def _int_option(options: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
-    raw = options.get(key, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise StoreConfigError(f"option {key}={raw!r} must be an integer") from None
-    if value < minimum:
-        raise StoreConfigError(f"option {key}={value} must be >= {minimum}")
-    return value
-
-
 def _seq_of(entry_id: bytes) -> int:
     return int(entry_id.rpartition(b"-")[2]) - 1
 
 
 def _entry_id(seq: int) -> str:
     return f"0-{seq + 1}"
-
-
-_PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)[^&\s]*")
-
-
-def _mask(location: str) -> str:
-    """``location`` without secrets: a URL's password, and ``password=`` parameters."""
-    return _PASSWORD_PARAM.sub(r"\1***", mask_url(location))
-
-
-def split_url(url: str) -> tuple[str, dict[str, str]]:
-    """Separate this store's options from a ``redis://`` URL's query (redis-py gets the rest)."""
-    try:
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError as exc:
-        raise StoreConfigError(f"malformed Redis URL {_mask(url)!r}: {exc}") from None
-    ours = {k: v for k, v in query if k in _OPTION_KEYS}
-    rest = [(k, v) for k, v in query if k not in _OPTION_KEYS]
-    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
 
 
 class RedisEventStore(BaseEventStoreWithSnapshots):
@@ -231,19 +199,20 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         read_only: bool | None = None,
     ) -> None:
         cfg = config or StorageAdapterConfig(type="redis", connection="redis://127.0.0.1:6379/0")
-        url, url_options = split_url(cfg.connection or "redis://127.0.0.1:6379/0")
+        url, url_options = split_url_options(cfg.connection or "redis://127.0.0.1:6379/0",
+                                             _OPTION_KEYS, "Redis")
         options: dict[str, Any] = {**url_options, **cfg.options}
         if prefix is None and cfg.prefix == "l0" and "prefix" in options:
             prefix = validate_prefix(options["prefix"])
         if ttl is None and cfg.ttl == 0 and "ttl" in options:
-            ttl = _int_option(options, "ttl", 0, 0)
+            ttl = int_option(options, "ttl", 0, 0)
         super().__init__(cfg, prefix=prefix, ttl=ttl, clock=clock, read_only=read_only)
         self._url = url
-        self._max_connections = _int_option(options, "max_connections", 16, 1)
-        self._retries = _int_option(options, "retries", 5, 0)
-        self._retry_timeout = float(_int_option(options, "retry_timeout", 15, 1))
-        self._block_ms = _int_option(options, "block_ms", 1000, 1)
-        self._dedupe_window_ms = _int_option(options, "dedupe_window_ms", 60_000, 1000)
+        self._max_connections = int_option(options, "max_connections", 16, 1)
+        self._retries = int_option(options, "retries", 5, 0)
+        self._retry_timeout = float(int_option(options, "retry_timeout", 15, 1))
+        self._block_ms = int_option(options, "block_ms", 1000, 1)
+        self._dedupe_window_ms = int_option(options, "dedupe_window_ms", 60_000, 1000)
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, Any] = {}
         self._scripted_reads = True
@@ -254,7 +223,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         return f"{self.prefix}:streams"
 
     def describe(self) -> str:
-        return _mask(self.config.connection or self._url)
+        return mask_secrets(self.config.connection or self._url)
 
     # ── lifecycle ──
 

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal, cast
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import orjson
 
@@ -46,11 +46,10 @@ from l0core.events import (
 )
 from l0core.stores.base import BaseEventStoreWithSnapshots, Clock, StorageAdapterConfig
 from l0core.stores.jsonl import gc_paused
+from l0core.stores.options import Durability, choose_durability
 from l0core.stores.urls import path_from_url
 from l0core.stores.verify import StreamCheck, VerifyReport
 
-Durability = Literal["os", "group", "fsync"]
-DURABILITY_LEVELS: tuple[Durability, ...] = ("os", "group", "fsync")
 MAX_GROUP = 512
 """Most requests one transaction takes from the queue."""
 
@@ -92,13 +91,7 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         raw = path_from_url(config.connection or "l0-events.db", "sqlite")
         raw, _, qs = raw.partition("?")
         self.path = os.path.abspath(raw)
-        from_url = parse_qs(qs).get("durability", [])
-        chosen = (durability or (from_url[0] if from_url else None)
-                  or config.options.get("durability") or "group")
-        if chosen not in DURABILITY_LEVELS:
-            raise StoreConfigError(f"durability must be one of {', '.join(DURABILITY_LEVELS)}, "
-                                   f"got {chosen!r}")
-        self.durability = cast(Durability, chosen)
+        self.durability = choose_durability(durability, qs, config.options)
         self.busy_timeout = busy_timeout
         self.sweep_interval = sweep_interval
         p = self.prefix

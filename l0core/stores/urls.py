@@ -1,9 +1,11 @@
-"""Store URLs: which adapter a string names, and how to show it without its password."""
+"""Store URLs: which adapter a string names, how to show it without its secrets, and
+how to take a store's own options out of its query before the driver sees it."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Collection
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from l0core.errors import StoreConfigError
 
@@ -17,6 +19,7 @@ _SCHEMES = {
     "rediss": "redis",
 }
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)[^&\s]*")
 
 
 def adapter_for_url(url: str) -> str:
@@ -66,3 +69,31 @@ def mask_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
                        parts.fragment))
+
+
+def mask_secrets(location: str) -> str:
+    """``location`` without secrets: a URL's password, and ``password=`` parameters.
+
+    Server stores show this in every message, since a libpq key/value string or a
+    query can carry a password that :func:`mask_url` does not see.
+    """
+    return _PASSWORD_PARAM.sub(r"\1***", mask_url(location))
+
+
+def split_url_options(
+    url: str, option_keys: Collection[str], label: str
+) -> tuple[str, dict[str, str]]:
+    """Separate a store's own options from a URL's query.
+
+    Returns the URL the driver should see (every other query parameter, unchanged)
+    and the options that were in it. ``label`` names the URL kind in the error
+    (``"PostgreSQL"``, ``"Redis"``).
+    """
+    try:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError as exc:
+        raise StoreConfigError(f"malformed {label} URL {mask_secrets(url)!r}: {exc}") from None
+    ours = {k: v for k, v in query if k in option_keys}
+    rest = [(k, v) for k, v in query if k not in option_keys]
+    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours

@@ -17,8 +17,8 @@ import pytest
 from l0core import CompleteEvent, CorruptionError, StartEvent, TokenEvent
 from l0core.codec import encode_envelope
 from l0core.events import SerializedOptions
-from l0core.stores import file as file_module
 from l0core.stores.file import FileEventStore
+from l0core.stores.file import writes as file_module
 from tests.faults.procs import kill_during_appends, race_writers, spawn
 
 
