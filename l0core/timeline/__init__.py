@@ -1,16 +1,20 @@
-"""The timeline engine: time travel over a recorded stream (DESIGN 2.3 and 3).
+"""The timeline engine: time travel over a recorded stream.
 
 :class:`Timeline` indexes a stream's envelopes incrementally and answers, without
 refolding from seq 0: the state at any seq, which event last changed a field,
 where the next RETRY is, the attempts, timing, text search and a minimap.
 :func:`l0core.diff.diff_timelines` compares two of them.
 
-Modules: :mod:`.index` (the Timeline), :mod:`.attempts`, :mod:`.timing`,
-:mod:`.search`.
+Modules: :mod:`.index` (the Timeline and :func:`load_timeline`), and what it is
+built from: :mod:`.content` (content versions), :mod:`.tokens` (TOKEN events as
+columns), :mod:`.ranks` (kinds as one byte per seq), :mod:`.minimap`,
+:mod:`.attempts`, :mod:`.timing`, :mod:`.search`. The fold rules it indexes are
+in ``docs/format.md``.
 """
 
 from l0core.timeline.attempts import Attempt
-from l0core.timeline.index import IMPORTANCE, Timeline, load_timeline
+from l0core.timeline.index import Timeline, load_timeline
+from l0core.timeline.ranks import IMPORTANCE
 from l0core.timeline.search import SEARCH_SCOPES
 from l0core.timeline.timing import Timing
 

@@ -1,8 +1,9 @@
 """Attempts: a recorded stream split into the tries that produced its output.
 
 The seed fold glues a failed attempt's tokens onto the next attempt's until
-COMPLETE overwrites the content (DESIGN 2.3), so the debugger shows each attempt
-on its own: where it started and why, what it produced, how it ended.
+COMPLETE overwrites the content (the fold rules in ``docs/format.md``), so the
+debugger shows each attempt on its own: where it started and why, what it
+produced, how it ended.
 """
 
 from __future__ import annotations

@@ -8,15 +8,15 @@ large stream loads), and then answers in O(log n):
 * every field of :class:`~l0core.fold.ReplayedState` is kept as the sorted list of
   seqs where its value changed, plus the value it changed to, so the state at N is
   one bisect per field;
-* ``content`` is "a base string plus appended tokens" between the events that
-  replace it (CONTINUATION, COMPLETE), so each such *version* keeps one text
-  buffer and each change stores only its seq and the content length: memory
-  grows with the events, never with events x content length;
+* ``content`` is kept as versions (:mod:`.content`): each change stores only its
+  seq and the content length, so memory grows with the events, never with
+  events x content length;
 * landmarks (non-TOKEN events) are sorted seq arrays per kind, for "next RETRY";
-* only the non-TOKEN envelopes are kept as objects: a TOKEN event is its ``ts``,
-  its ``index`` and its text (a slice of a content version), and
-  :meth:`Timeline.envelope` / :meth:`Timeline.events` rebuild an equal envelope
-  on demand, so a million tokens cost a few arrays rather than two objects each.
+* only the non-TOKEN envelopes are kept as objects: a TOKEN event is columns
+  (:mod:`.tokens`) and a slice of a content version, rebuilt into an equal
+  envelope on demand by :meth:`Timeline.envelope` / :meth:`Timeline.events`;
+* each seq's kind is one byte, its rank (:mod:`.ranks`), which also feeds the
+  minimap (:mod:`.minimap`).
 
 Everything here is derived from :func:`l0core.fold.apply_event`'s rules; the
 property tests prove ``state_at(n) == fold(events[0..n])`` for random streams.
@@ -48,6 +48,9 @@ from l0core.events import (
 )
 from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline.attempts import Attempt, split_attempts
+from l0core.timeline.content import ContentVersion
+from l0core.timeline.minimap import Minimap
+from l0core.timeline.ranks import CLASS_RANK, IMPORTANCE, IS_TOKEN, RANK, TOKEN_OR_NONE, TOKEN_RANK
 from l0core.timeline.search import (
     SEARCH_SCOPES,
     Matcher,
@@ -56,94 +59,9 @@ from l0core.timeline.search import (
     search_tokens,
 )
 from l0core.timeline.timing import Timing, per_bucket, summarize
+from l0core.timeline.tokens import EXACT_INT, TS_INT, TS_KEPT, TokenColumns
 
-# Kinds ranked by importance for the minimap; the rank doubles as the per-seq code.
-IMPORTANCE: tuple[RecordedEventType, ...] = (
-    RecordedEventType.TOKEN,
-    RecordedEventType.CHECKPOINT,
-    RecordedEventType.START,
-    RecordedEventType.COMPLETE,
-    RecordedEventType.CONTINUATION,
-    RecordedEventType.DRIFT,
-    RecordedEventType.GUARDRAIL,
-    RecordedEventType.RETRY,
-    RecordedEventType.FALLBACK,
-    RecordedEventType.ERROR,
-)
-"""Event kinds from least to most important (``ERROR`` wins a minimap cell)."""
-
-_RANK: dict[RecordedEventType, int] = {kind: i for i, kind in enumerate(IMPORTANCE)}
-_TOKEN = _RANK[RecordedEventType.TOKEN]
-_CLASS_RANK: dict[type, int] = {
-    StartEvent: _RANK[RecordedEventType.START],
-    TokenEvent: _TOKEN,
-    CheckpointEvent: _RANK[RecordedEventType.CHECKPOINT],
-    GuardrailEvent: _RANK[RecordedEventType.GUARDRAIL],
-    DriftEvent: _RANK[RecordedEventType.DRIFT],
-    RetryEvent: _RANK[RecordedEventType.RETRY],
-    FallbackEvent: _RANK[RecordedEventType.FALLBACK],
-    ContinuationEvent: _RANK[RecordedEventType.CONTINUATION],
-    CompleteEvent: _RANK[RecordedEventType.COMPLETE],
-    ErrorEvent: _RANK[RecordedEventType.ERROR],
-}
-
-_IS_TOKEN = bytes([1] + [0] * 255)  # translate table: rank -> 1 for TOKEN, else 0
-
-# rank -> what token_values() starts from: "" for TOKEN, None for every other kind
-_TOKEN_OR_NONE: tuple[str | None, ...] = tuple("" if r == _TOKEN else None for r in range(256))
-
-_BLOCK = 64  # fan-out of the minimap's block-maximum pyramid
-
-# per-seq ts flags of TOKEN events: how to give the ts back exactly
-_TS_FLOAT = 0  # a float (array('d') keeps it exactly)
-_TS_INT = 1  # an int that a double holds exactly: rebuilt with int()
-_TS_KEPT = 2  # anything else (NaN, a huge int, another type...): the envelope is kept
-_EXACT_INT = 2**53
-
-
-class _Version:
-    """One content buffer: a base string plus the tokens appended to it since."""
-
-    __slots__ = ("base_len", "lowered", "parts", "text")
-
-    def __init__(self, base: str) -> None:
-        self.text = base
-        self.base_len = len(base)
-        self.parts: list[str] = []
-        self.lowered: str | None = None
-
-    def full(self) -> str:
-        parts = self.parts
-        if parts:
-            n = len(parts)  # parts appended meanwhile stay for the next call
-            self.text = self.text + "".join(parts[:n])
-            del parts[:n]
-            self.lowered = None
-        return self.text
-
-    def compact(self) -> None:
-        """Join the pending tokens into the text once they would cost more than it.
-
-        The pending strings are the decoded events' own (~60 bytes each, scattered
-        between objects already freed); joining them whenever their count reaches
-        1/64 of the text's length keeps them few and copies each character O(1)
-        times on average, whatever the batch size.
-        """
-        if len(self.parts) * 64 >= len(self.text):
-            self.full()
-
-    def lower(self) -> str | None:
-        """The text lower-cased, if that keeps every character's offset (else None).
-
-        Made on the first case-insensitive literal search and kept until the text
-        grows: one more copy of the content buys a ~20x faster search.
-        """
-        text = self.full()
-        if self.lowered is None:
-            low = text.lower()
-            self.lowered = low if len(low) == len(text) else ""
-        return self.lowered if len(self.lowered) == len(text) else None
-
+__all__ = ["IMPORTANCE", "Timeline", "load_timeline"]
 
 _INITIAL: dict[str, Any] = {name: getattr(ReplayedState(), name) for name in STATE_FIELDS}
 """Each field's value before any event changed it."""
@@ -177,15 +95,13 @@ class Timeline:
     def __init__(self, stream_id: str, envelopes: Iterable[EventEnvelope] = ()) -> None:
         self.stream_id = stream_id
         self._rank = bytearray()  # importance rank of each seq's kind; its length is len()
-        self._ts = array("d")
-        # TOKEN events are not kept as objects: their ts (above, with _ts_flag saying
-        # how to give it back), their index and their text (a slice of a version)
-        self._ts_flag = bytearray()
-        self._tok_index = array("q")
-        self._kept_tokens: dict[int, EventEnvelope] = {}  # tokens that must stay as-is
+        self._ts = array("d")  # every seq's ts
+        # TOKEN events are not kept as objects: a ts flag and an index column (see
+        # .tokens), and their text is a slice of a content version (see .content)
+        self._tokens = TokenColumns()
         self._lm_envs: dict[int, EventEnvelope] = {}  # every non-TOKEN envelope by seq
         # content: (seq, version, length) per change; token_count: (seq, value)
-        self._versions: list[_Version] = [_Version("")]
+        self._versions: list[ContentVersion] = [ContentVersion("")]
         self._c_seq = array("q")
         self._c_len = array("q")
         self._v_first = array("q", [0])  # index of each version's first change entry
@@ -218,8 +134,7 @@ class Timeline:
         self._lm_seq = array("q")
         self._lm_rank = bytearray()
         self._lm_by_rank: list[array[int]] = [array("q") for _ in IMPORTANCE]
-        # minimap pyramid: _pyramid[k][j] = max rank over block j of level k-1
-        self._pyramid: list[bytearray] = [self._rank]
+        self._minimap = Minimap(self._rank, self._lm_seq, self._lm_rank)
         self._cache: dict[Any, Any] = {}  # derived answers, dropped by extend()
         self._payload_cache: list[tuple[int, bytes]] = []
         env_list = envelopes if isinstance(envelopes, Sequence) else list(envelopes)
@@ -243,16 +158,16 @@ class Timeline:
                 raise ValueError(
                     f"timeline of {self.stream_id!r} got an event of stream {env.stream_id!r}"
                 )
-            if type(env.event) not in _CLASS_RANK:
+            if type(env.event) not in CLASS_RANK:
                 raise TypeError(
                     f"seq {env.seq}: {type(env.event).__name__} is not a recorded event type"
                 )
         self._index(envelopes, start)
-        self._update_pyramid(start)
+        self._minimap.extend(start)
         self._cache.clear()
 
     def _index(self, envelopes: Sequence[EventEnvelope], start: int) -> None:
-        rank_of = _CLASS_RANK
+        rank_of = CLASS_RANK
         ranks = self._rank
         ts_append = self._ts.append
         c_seq, c_len = self._c_seq.append, self._c_len.append
@@ -261,7 +176,8 @@ class Timeline:
         parts_append = version.parts.append
         clen = self._clen
         tc = self._tc
-        kept = self._kept_tokens
+        tokens = self._tokens
+        kept = tokens.kept
         lm_envs = self._lm_envs
         seq = start
         n = len(envelopes)
@@ -275,17 +191,18 @@ class Timeline:
             ts_append(ts)
             if type(ev) is TokenEvent:
                 index = ev.index
+                # into the columns (flags TS_* in .tokens; a non-NaN float ts needs none)
                 if type(ts) is not float or ts != ts or type(index) is not int:
-                    if (type(ts) is int and -_EXACT_INT <= ts <= _EXACT_INT
+                    if (type(ts) is int and -EXACT_INT <= ts <= EXACT_INT
                             and type(index) is int):
-                        batch_flags[k] = _TS_INT
+                        batch_flags[k] = TS_INT
                     else:
-                        batch_flags[k] = _TS_KEPT
+                        batch_flags[k] = TS_KEPT
                         kept[seq] = env
                 try:
                     batch_index[k] = index
                 except (OverflowError, TypeError):
-                    batch_flags[k] = _TS_KEPT
+                    batch_flags[k] = TS_KEPT
                     kept[seq] = env
                 value = ev.value
                 if value:
@@ -317,7 +234,7 @@ class Timeline:
                 len(new_content) != clen or new_content != version.full()
             ):
                 version.full()  # it is complete: one string rather than its tokens
-                version = _Version(new_content)
+                version = ContentVersion(new_content)
                 self._versions.append(version)
                 self._v_first.append(len(self._c_seq))
                 parts_append = version.parts.append
@@ -327,8 +244,8 @@ class Timeline:
             self._apply_rare(seq, ev)
         version.compact()
         ranks.extend(batch_ranks)
-        self._ts_flag.extend(batch_flags)
-        self._tok_index.extend(batch_index)
+        tokens.flags.extend(batch_flags)
+        tokens.index.extend(batch_index)
         self._clen = clen
         self._tc = tc
 
@@ -363,21 +280,6 @@ class Timeline:
             self._set(seq, "error", ev.error)
             self._set(seq, "end_ts", ev.ts)
 
-    def _update_pyramid(self, start: int) -> None:
-        level, lo = 0, start
-        while len(self._pyramid[level]) > _BLOCK:
-            below = self._pyramid[level]
-            if level + 1 == len(self._pyramid):
-                self._pyramid.append(bytearray())
-            above = self._pyramid[level + 1]
-            first = lo // _BLOCK
-            del above[first:]
-            above.extend(
-                max(below[j * _BLOCK : (j + 1) * _BLOCK])
-                for j in range(first, (len(below) + _BLOCK - 1) // _BLOCK)
-            )
-            level, lo = level + 1, first
-
     # ───────────────────────────── events ─────────────────────────────
 
     def __len__(self) -> int:
@@ -392,18 +294,6 @@ class Timeline:
         if not 0 <= seq < len(self._rank):
             raise IndexError(f"seq {seq} is outside 0..{len(self._rank) - 1}")
 
-    def _token_envelope(self, seq: int, value: str) -> EventEnvelope:
-        """The TOKEN envelope at ``seq`` rebuilt from the arrays (``value`` looked up)."""
-        flag = self._ts_flag[seq]
-        if flag:
-            if flag == _TS_KEPT:
-                return self._kept_tokens[seq]
-            ts: float = int(self._ts[seq])
-        else:
-            ts = self._ts[seq]
-        return EventEnvelope(self.stream_id, seq,
-                             TokenEvent(ts=ts, value=value, index=self._tok_index[seq]))
-
     def _token_value(self, seq: int) -> str:
         """The text of the TOKEN event at ``seq`` (a slice of its content version)."""
         c_seq = self._c_seq
@@ -416,24 +306,24 @@ class Timeline:
 
     def envelope(self, seq: int) -> EventEnvelope:
         self._check(seq)
-        if self._rank[seq] != _TOKEN:
+        if self._rank[seq] != TOKEN_RANK:
             return self._lm_envs[seq]
-        return self._token_envelope(seq, self._token_value(seq))
+        return self._tokens.envelope(self.stream_id, seq, self._ts[seq], self._token_value(seq))
 
     def events(self, start: int, stop: int) -> list[EventEnvelope]:
         """Envelopes with ``start <= seq < stop`` (clipped to what is indexed)."""
         values = self.token_values(start, stop)
         if not values:
             return []
-        stream_id, lm_envs = self.stream_id, self._lm_envs
-        ts, flags, index = self._ts, self._ts_flag, self._tok_index
+        stream_id, lm_envs, tokens = self.stream_id, self._lm_envs, self._tokens
+        ts, flags, index = self._ts, tokens.flags, tokens.index
         out: list[EventEnvelope] = []
         append = out.append
         for seq, value in enumerate(values, max(0, start)):
             if value is None:
                 append(lm_envs[seq])
             elif flags[seq]:
-                append(self._token_envelope(seq, value))
+                append(tokens.envelope(stream_id, seq, ts[seq], value))
             else:
                 append(EventEnvelope(stream_id, seq,
                                      TokenEvent(ts=ts[seq], value=value, index=index[seq])))
@@ -449,7 +339,7 @@ class Timeline:
             return []
         c_seq, c_len = self._c_seq, self._c_len
         # "" for every TOKEN (an empty one changes no content), None for the rest ...
-        out: list[str | None] = list(map(_TOKEN_OR_NONE.__getitem__, self._rank[start:stop]))
+        out: list[str | None] = list(map(TOKEN_OR_NONE.__getitem__, self._rank[start:stop]))
         # ... then each TOKEN that appended text gets its slice of the version
         k = bisect_left(c_seq, start)
         end = bisect_left(c_seq, stop, k)
@@ -573,8 +463,8 @@ class Timeline:
     def _landmark_array(self, kind: RecordedEventType | str | None) -> array[int]:
         if kind is None:
             return self._lm_seq
-        rank = _RANK[RecordedEventType(kind)]
-        if rank == _TOKEN:
+        rank = RANK[RecordedEventType(kind)]
+        if rank == TOKEN_RANK:
             return self._token_seqs()
         return self._lm_by_rank[rank]
 
@@ -582,7 +472,7 @@ class Timeline:
         """Seqs of the TOKEN events (built on demand with C-level loops, cached)."""
         cached: array[int] | None = self._cache.get("token_seqs")
         if cached is None:
-            mask = self._rank.translate(_IS_TOKEN)
+            mask = self._rank.translate(IS_TOKEN)
             cached = array("q", compress(range(len(self._rank)), mask))
             self._cache["token_seqs"] = cached
         return cached
@@ -594,7 +484,7 @@ class Timeline:
     def next_landmark(self, seq: int, kind: RecordedEventType | str | None = None) -> int | None:
         """The first landmark (of ``kind``) after ``seq``."""
         if kind is not None and RecordedEventType(kind) == RecordedEventType.TOKEN:
-            found = self._rank.find(_TOKEN, max(0, seq + 1))
+            found = self._rank.find(TOKEN_RANK, max(0, seq + 1))
             return found if found >= 0 else None
         seqs = self._landmark_array(kind)
         i = bisect_right(seqs, seq)
@@ -605,7 +495,7 @@ class Timeline:
     ) -> int | None:
         """The last landmark (of ``kind``) before ``seq``."""
         if kind is not None and RecordedEventType(kind) == RecordedEventType.TOKEN:
-            found = self._rank.rfind(_TOKEN, 0, max(0, seq))
+            found = self._rank.rfind(TOKEN_RANK, 0, max(0, seq))
             return found if found >= 0 else None
         seqs = self._landmark_array(kind)
         i = bisect_left(seqs, seq) - 1
@@ -613,8 +503,8 @@ class Timeline:
 
     def count(self, kind: RecordedEventType | str) -> int:
         """How many events of ``kind`` are indexed."""
-        rank = _RANK[RecordedEventType(kind)]
-        if rank == _TOKEN:
+        rank = RANK[RecordedEventType(kind)]
+        if rank == TOKEN_RANK:
             return len(self._rank) - len(self._lm_seq)
         return len(self._lm_by_rank[rank])
 
@@ -627,22 +517,6 @@ class Timeline:
 
     # ───────────────────────────── minimap ─────────────────────────────
 
-    def _range_max(self, level: int, lo: int, hi: int) -> int:
-        """Maximum rank over ``[lo, hi)`` of pyramid ``level`` (hi > lo)."""
-        data = self._pyramid[level]
-        if hi - lo <= 2 * _BLOCK or level + 1 >= len(self._pyramid):
-            return max(data[lo:hi])
-        first = -(-lo // _BLOCK)
-        last = hi // _BLOCK
-        best = -1
-        if lo < first * _BLOCK:
-            best = max(data[lo : first * _BLOCK])
-        if last * _BLOCK < hi:
-            best = max(best, max(data[last * _BLOCK : hi]))
-        if first < last:
-            best = max(best, self._range_max(level + 1, first, last))
-        return best
-
     def minimap(
         self, cells: int, start: int = 0, stop: int | None = None
     ) -> list[RecordedEventType | None]:
@@ -651,31 +525,7 @@ class Timeline:
         Cell ``i`` covers ``[start + i*n//cells, start + (i+1)*n//cells)``; a cell
         with no seq (more cells than events) is None.
         """
-        if cells <= 0:
-            return []
-        stop = len(self._rank) if stop is None else min(stop, len(self._rank))
-        start = max(0, start)
-        n = max(0, stop - start)
-        lm = self._lm_seq
-        lm_rank = self._lm_rank
-        out: list[RecordedEventType | None] = []
-        lo = start
-        for i in range(cells):
-            hi = start + (i + 1) * n // cells
-            if hi <= lo:
-                out.append(None)
-                continue
-            a = bisect_left(lm, lo)
-            b = bisect_left(lm, hi, a)
-            if a == b:
-                rank = _TOKEN
-            elif b - a <= 4 * _BLOCK:
-                rank = max(lm_rank[a:b])
-            else:
-                rank = self._range_max(0, lo, hi)
-            out.append(IMPORTANCE[rank])
-            lo = hi
-        return out
+        return self._minimap.cells(cells, start, stop)
 
     # ───────────────────────────── attempts ─────────────────────────────
 
@@ -751,16 +601,16 @@ class Timeline:
 
     def time_to_first_token_ms(self) -> float | None:
         """From the START event (else the first event) to the first TOKEN; None: no token."""
-        first = self._rank.find(_TOKEN)
+        first = self._rank.find(TOKEN_RANK)
         if first < 0:
             return None
-        starts = self._lm_by_rank[_RANK[RecordedEventType.START]]
+        starts = self._lm_by_rank[RANK[RecordedEventType.START]]
         origin = self._ts[starts[0]] if starts else self._ts[0]
         return self._ts[first] - origin
 
     def _token_ts(self) -> array[float]:
         """The ``ts`` of every TOKEN event, in seq order."""
-        return array("d", compress(self._ts, self._rank.translate(_IS_TOKEN)))
+        return array("d", compress(self._ts, self._rank.translate(IS_TOKEN)))
 
     def _sorted_token_ts(self) -> array[float]:
         cached: array[float] | None = self._cache.get("sorted_token_ts")

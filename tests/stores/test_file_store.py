@@ -22,7 +22,7 @@ from l0core import (
 )
 from l0core.stores.base import BaseEventStore, Clock
 from l0core.stores.file import DEFAULT_DURABILITY, FileEventStore
-from tests.conformance.store_suite import FakeClock, StoreConformance
+from l0core.testing import FakeClock, StoreConformance
 
 
 class TestFileStore(StoreConformance):
@@ -242,7 +242,7 @@ async def test_more_streams_than_open_handles(tmp_path: Path) -> None:
 async def test_concurrent_fsync_appends_share_writes(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Group commit: appends queued while the worker holds the lock go out together."""
-    from l0core.stores import file as file_module
+    from l0core.stores.file import writes as file_module
 
     writes: list[int] = []
     real_write = os.write

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from l0core import InMemoryEventStore, create_in_memory_event_store
 from l0core.stores.base import BaseEventStore, Clock
-from tests.conformance.store_suite import StoreConformance, tokens
+from l0core.testing import StoreConformance, tokens
 
 
 class TestMemoryStore(StoreConformance):

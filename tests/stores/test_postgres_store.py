@@ -16,7 +16,7 @@ from l0core import CompleteEvent, TokenEvent
 from l0core.errors import StoreConfigError
 from l0core.stores.base import BaseEventStore, Clock, StorageAdapterConfig
 from l0core.stores.registry import create_event_store
-from tests.conformance.store_suite import FakeClock, StoreConformance, tokens
+from l0core.testing import FakeClock, StoreConformance, tokens
 from tests.services import (
     drop_postgres_prefix,
     drop_postgres_schema,

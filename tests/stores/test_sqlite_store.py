@@ -18,7 +18,7 @@ from l0core import (
 )
 from l0core.stores.base import BaseEventStore, Clock
 from l0core.stores.sqlite import SQLiteEventStore
-from tests.conformance.store_suite import FakeClock, StoreConformance
+from l0core.testing import FakeClock, StoreConformance
 
 
 class TestSQLiteStore(StoreConformance):
