@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from l0core import L0Error
 from l0tui import commands
 from l0tui.commands.common import default_location
-from l0tui.output import Output, sanitize
+from l0tui.display.escape import sanitize
+from l0tui.output import Output
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite

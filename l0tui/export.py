@@ -30,12 +30,12 @@ import orjson
 from l0core import BaseEventStore, ErrorEvent, EventEnvelope, GuardrailEvent, StreamNotFoundError
 from l0core.codec import encode_envelope
 from l0core.timeline import Timeline
+from l0tui.display.escape import Scheme, clean
 
 if TYPE_CHECKING:
     from textual.app import App
 
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
@@ -96,7 +96,8 @@ def timeline_jsonl(timeline: Timeline, start: int = 0, stop: int | None = None) 
 
 
 def _visible(text: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Controls as backslash escapes: a document's scheme (see l0tui.display.escape)."""
+    return clean(text, limit=None, multiline=True, scheme=Scheme.ESCAPES)
 
 
 def md_inline(text: object, limit: int = 200) -> str:

@@ -14,11 +14,18 @@ from functools import partial
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from l0core.events import RecordedEventType
-from l0tui.text import clean
+from l0tui.display.escape import clean
+from l0tui.messages import OpenStream
 
 Command = tuple[str, Callable[[], Any], str]
+
+
+def _open_stream(screen: Screen[Any], stream_id: str) -> None:
+    """Ask the app (from ``screen``) to open ``stream_id`` in the debugger."""
+    screen.post_message(OpenStream(screen, stream_id))
 
 
 class L0Commands(Provider):
@@ -29,7 +36,6 @@ class L0Commands(Provider):
         from l0tui.screens.debugger import DebuggerScreen
 
         screen = self.screen
-        app: Any = self.app
         out: list[Command] = []
         if isinstance(screen, DebuggerScreen):
             dbg = screen
@@ -57,13 +63,13 @@ class L0Commands(Provider):
                 ("back to the stream list", dbg.action_back, "close this stream"),
             ]
         stream_ids: list[str] = []
-        for candidate in reversed(app.screen_stack):
+        for candidate in reversed(self.app.screen_stack):
             if isinstance(candidate, BrowserScreen):
                 stream_ids = candidate.shown_ids or sorted(candidate.rows)
                 break
         for stream_id in stream_ids:
             out.append((f"open stream {clean(stream_id, limit=80)}",
-                        partial(app.open_stream, stream_id),
+                        partial(_open_stream, screen, stream_id),
                         "open it in the debugger"))
         return out
 

@@ -11,6 +11,8 @@ from rich.text import Text
 
 from l0core import BaseEventStore, StoreConfigError, StreamNotFoundError
 from l0tui.commands.common import describe_location, is_url, open_store
+from l0tui.display.colours import terminal_style
+from l0tui.display.vocabulary import Look, Role
 from l0tui.output import Output
 
 HELP = "copy streams between stores (file, SQLite, PostgreSQL, Redis)"
@@ -96,7 +98,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         if existing:
             message += f" (replaced {len(existing)})"
         if out.rich:
-            out.show(Text(message, style="green"))
+            out.show(Text(message, style=terminal_style(Look(Role.SUCCESS))))
         else:
             out.line(message)
     return 0

@@ -29,8 +29,11 @@ from l0tui.commands.common import (
     open_store,
     payload_changes,
 )
-from l0tui.output import Output, safe_text, shorten
-from l0tui.output import format_delta_value as format_value
+from l0tui.display.colours import terminal_style
+from l0tui.display.escape import shorten, terminal_text
+from l0tui.display.formatting import format_delta_value as format_value
+from l0tui.display.vocabulary import DIFFERENT, DIFFERS, IDENTICAL, SAME, Look, Role
+from l0tui.output import Output
 
 if TYPE_CHECKING:
     from l0core.diff import StreamDiff
@@ -181,32 +184,33 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         for col in ("", left_id, right_id):
             table.add_column(col)
         for d in diff.summary:
-            style = "bold yellow" if d.differs else "dim"
-            table.add_row(Text(str(d.name), style=style), safe_text(format_value(d.name, d.a)),
-                          safe_text(format_value(d.name, d.b), style if d.differs else ""))
+            style = terminal_style(DIFFERS if d.differs else SAME)
+            table.add_row(Text(str(d.name), style=style), terminal_text(format_value(d.name, d.a)),
+                          terminal_text(format_value(d.name, d.b), style if d.differs else ""))
         out.show(table)
-        for d in shown:
-            a_seq = "-" if d.a_seq is None else d.a_seq
-            b_seq = "-" if d.b_seq is None else d.b_seq
+        muted, kind = terminal_style(SAME), terminal_style(Look(Role.WARNING))
+        for dif in shown:
+            a_seq = "-" if dif.a_seq is None else dif.a_seq
+            b_seq = "-" if dif.b_seq is None else dif.b_seq
             where = f"a#{a_seq} b#{b_seq}"
-            out.show(Text.assemble((f"{where:<16} ", "dim"), (f"{d.kind:<12} ", "yellow"),
-                                   shorten(d.description + details[id(d)], 160)))
+            out.show(Text.assemble((f"{where:<16} ", muted), (f"{dif.kind:<12} ", kind),
+                                   shorten(dif.description + details[id(dif)], 160)))
         if hidden:
             out.show(Text(f"… {hidden} more difference(s) (--limit, or --json for all)",
-                          style="dim"))
+                          style=muted))
         out.show(Text("identical" if diff.identical
                       else f"differ: {len(diff.differences)} difference(s)",
-                      style="bold green" if diff.identical else "bold red"))
+                      style=terminal_style(IDENTICAL if diff.identical else DIFFERENT)))
         return status
     out.row(("left", str(left["store"]), left_id, str(len(timeline_a))))
     out.row(("right", str(right["store"]), right_id, str(len(timeline_b))))
     for d in diff.summary:
         out.row(("delta", str(d.name), format_value(d.name, d.a), format_value(d.name, d.b),
                  "differs" if d.differs else "same"))
-    for d in shown:
-        out.row(("difference", d.kind, "-" if d.a_seq is None else str(d.a_seq),
-                 "-" if d.b_seq is None else str(d.b_seq),
-                 shorten(d.description + details[id(d)], 300)))
+    for dif in shown:
+        out.row(("difference", dif.kind, "-" if dif.a_seq is None else str(dif.a_seq),
+                 "-" if dif.b_seq is None else str(dif.b_seq),
+                 shorten(dif.description + details[id(dif)], 300)))
     if hidden:
         out.row(("more", str(hidden)))
     out.row(("result", "identical" if diff.identical else "differ",

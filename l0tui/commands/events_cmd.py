@@ -6,10 +6,13 @@ import argparse
 
 from rich.text import Text
 
-from l0core import RecordedEventType, StreamNotFoundError
+from l0core import StreamNotFoundError
 from l0core.codec import encode_envelope
 from l0tui.commands.common import default_location, open_store
-from l0tui.output import KIND_STYLES, Output, event_summary, format_ms
+from l0tui.display.colours import kind_style
+from l0tui.display.formatting import format_duration
+from l0tui.display.vocabulary import KIND_NAMES
+from l0tui.output import Output, event_summary
 
 HELP = "the events of a stream, filtered by seq range and kind"
 EPILOG = """examples:
@@ -22,7 +25,7 @@ EPILOG = """examples:
 spec's wire format.
 """
 
-KINDS = tuple(k.value for k in RecordedEventType)
+KINDS = KIND_NAMES
 
 
 def parse_kinds(values: list[str] | None) -> frozenset[str] | None:
@@ -94,9 +97,9 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                 elif out.rich:
                     out.show(Text.assemble(
                         (f"{env.seq:>7} ", "dim"),
-                        f"{format_ms(event.ts - t0):>11} ",
-                        (f"+{format_ms(delta):>10} ", "dim"),
-                        (f"{event.type:<12} ", KIND_STYLES.get(event.type, "")),
+                        f"{format_duration(event.ts - t0):>11} ",
+                        (f"+{format_duration(delta):>10} ", "dim"),
+                        (f"{event.type:<12} ", kind_style(event.type)),
                         event_summary(event, 100),
                     ))
                 else:

@@ -13,16 +13,16 @@ from l0tui.commands.common import (
     metadata_to_json,
     open_store,
 )
-from l0tui.output import Output, format_ms, format_ts
+from l0tui.display.colours import terminal_style
+from l0tui.display.formatting import format_duration, format_ts
+from l0tui.display.vocabulary import STREAM_STATUS_LOOKS
+from l0tui.output import Output
 
 HELP = "list the streams of a store"
 EPILOG = """examples:
   l0tui ls demo_streams
   l0tui ls sqlite:///runs.db --json | jq '.[] | select(.status == "error") | .streamId'
 """
-
-_STATUS_STYLE = {"completed": "green", "error": "bold red", "running": "yellow"}
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", nargs="?", default=None,
@@ -46,10 +46,11 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     columns = ("id", "model", "started (UTC)", "duration", "events", "tokens", "retries",
                "viol", "fb", "status")
     rows = [
-        (m.stream_id, m.model, format_ts(m.start_ts)[:19], format_ms(m.duration_ms),
+        (m.stream_id, m.model, format_ts(m.start_ts)[:19], format_duration(m.duration_ms),
          str(m.event_count), str(m.token_count),
          str(m.retry_attempts + m.network_retry_count), str(m.violation_count),
-         str(m.fallback_index), Text(m.status, style=_STATUS_STYLE.get(m.status, "")))
+         str(m.fallback_index),
+         Text(m.status, style=terminal_style(STREAM_STATUS_LOOKS.get(m.status))))
         for m in metas
     ]
     out.table(columns, rows, title=f"{len(metas)} stream(s) in {describe_location(location)}",

@@ -11,7 +11,9 @@ from rich.text import Text
 
 from l0core import EventReplayer, StreamNotFoundError, TokenEvent
 from l0tui.commands.common import default_location, open_store
-from l0tui.output import KIND_STYLES, Output, event_summary, sanitize
+from l0tui.display.colours import kind_style
+from l0tui.display.escape import sanitize
+from l0tui.output import Output, event_summary
 
 HELP = "print a stream's tokens with the recorded timing"
 EPILOG = """examples:
@@ -64,7 +66,7 @@ async def run(args: argparse.Namespace, out: Output, *, sleep: Sleep | None = No
                 out.stdout.flush()
             elif markers:
                 out.console.print(Text.assemble(
-                    "\n⟨", (event.type, KIND_STYLES.get(event.type, "")), " ",
+                    "\n⟨", (event.type, kind_style(event.type)), " ",
                     event_summary(event, 80), "⟩\n"), end="")
     if not out.json_mode:
         out.stdout.write("\n")

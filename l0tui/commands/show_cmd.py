@@ -10,7 +10,10 @@ from rich.text import Text
 from l0core import EventReplayer, StreamNotFoundError
 from l0core.codec import encode_event
 from l0tui.commands.common import default_location, open_store, state_to_json
-from l0tui.output import KIND_STYLES, Output, event_summary, format_ts, safe_text, shorten
+from l0tui.display.colours import kind_style
+from l0tui.display.escape import shorten, terminal_text
+from l0tui.display.formatting import format_ts
+from l0tui.output import Output, event_summary
 
 PANEL_CHARS = 20_000
 """Characters of content shown in the terminal panel (its tail)."""
@@ -53,8 +56,8 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     rows: list[tuple[str, str | Text]] = [
         ("stream", args.stream_id),
         ("seq", f"{seq} of 0..{last}"),
-        ("event", Text.assemble(Text(event.type, style=KIND_STYLES.get(event.type, "")),
-                                " ", safe_text(event_summary(event, 100)))),
+        ("event", Text.assemble(Text(event.type, style=kind_style(event.type)),
+                                " ", Text(event_summary(event, 100)))),
         ("time (UTC)", format_ts(event.ts)),
         ("token_count", str(state.token_count)),
         ("retry_attempts", str(state.retry_attempts)),
@@ -77,7 +80,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         out.fields(rows, title=f"{args.stream_id} at seq {seq}")
         content = state.content
         shown = content[-PANEL_CHARS:]
-        body = safe_text(shown, keep_newlines=True)
+        body = terminal_text(shown, keep_newlines=True)
         if len(shown) < len(content):
             body = Text.assemble((f"… {len(content) - len(shown):,} earlier chars "
                                   "(--plain or --json for all)\n", "dim italic"), body)

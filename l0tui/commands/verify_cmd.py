@@ -10,6 +10,8 @@ from rich.text import Text
 from l0core import BaseEventStore, CorruptionError, EventValidationError
 from l0core.stores.verify import StreamCheck, VerifyReport
 from l0tui.commands.common import default_location, describe_location, open_store
+from l0tui.display.colours import terminal_style
+from l0tui.display.vocabulary import CHECK_STATUS_LOOKS
 from l0tui.output import Output
 
 HELP = "report torn tails and corruption (--repair cuts torn tails off)"
@@ -24,9 +26,6 @@ line left by a crash); corruption in the middle of a stream is reported, never
 "fixed". Stores without their own check (memory, PostgreSQL, Redis) are checked by
 reading every stream and checking its seqs.
 """
-
-_STYLE = {"ok": "green", "legacy": "green", "torn_tail": "bold yellow", "corrupt": "bold red"}
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", nargs="?", default=None,
@@ -76,7 +75,8 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     else:
         rows = [
             (c.stream_id, Text(c.status + (" (repaired)" if c.repaired else ""),
-                               style="green" if c.repaired else _STYLE.get(c.status, "")),
+                               style=terminal_style(CHECK_STATUS_LOOKS.get(
+                                   "repaired" if c.repaired else c.status))),
              str(c.events), "" if c.offset is None else str(c.offset), c.detail)
             for c in report.streams
         ]
@@ -91,7 +91,8 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         if repaired:
             summary += f", {repaired} repaired"
         if out.rich:
-            out.show(Text(summary, style="green" if not bad else "bold red"))
+            out.show(Text(summary, style=terminal_style(
+                CHECK_STATUS_LOOKS["ok" if not bad else "corrupt"])))
         else:
             out.line(summary)
     return 0 if report.ok else 1

@@ -9,21 +9,27 @@ running). Enter opens the debugger; mark two streams and press ``d`` to diff the
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.widgets.data_table import RowKey
 
+from l0core.events import RecordedEventType as K
 from l0core.stores.base import BaseEventStore
+from l0tui.display.escape import clean
+from l0tui.display.formatting import format_count, format_duration, format_ts_compact
+from l0tui.display.theme import kind_styles, theme_style
+from l0tui.display.vocabulary import MARKED, STREAM_STATUS_LOOKS, Look, Role
 from l0tui.loading import StreamRow, error_text, iter_stream_rows
-from l0tui.text import clean
+from l0tui.messages import OpenDiff, OpenStream
 
 POLL_SECONDS = 3.0
 
@@ -42,39 +48,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 ID_WIDTH = 28
 SORTABLE = [key for key, _ in COLUMNS if key != "mark"]
-
-STATUS_STYLE = {"completed": "green", "error": "bold red", "running": "yellow",
-                "unreadable": "bold red"}
-
-
-def format_started(ts: float) -> str:
-    if not ts:
-        return "—"
-    try:
-        return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%m-%d %H:%M:%S")
-    except (OverflowError, OSError, ValueError):
-        return "?"
-
-
-def format_duration(ms: float) -> str:
-    if ms <= 0:
-        return "—"
-    if ms < 1000:
-        return f"{ms:.0f}ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f}s"
-    minutes, seconds = divmod(int(ms / 1000), 60)
-    return f"{minutes}m{seconds:02d}s"
-
-
-def format_count(n: int) -> str:
-    """``9,999``, ``128k``, ``1.2M``: at most six characters."""
-    if n < 100_000:
-        return f"{n:,}"
-    if n < 1_000_000:
-        return f"{n / 1000:.0f}k"
-    return f"{n / 1_000_000:.1f}M"
-
 
 def row_status(row: StreamRow) -> str:
     if row.meta is None:
@@ -168,6 +141,7 @@ are ready. The list refreshes every few seconds when new streams are written.
         table.focus()
         self.query_one("#browser-error", Static).display = False
         self.query_one("#filter", Input).cursor_blink = not self.app.is_headless
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._started = False
         if self.app.screen is self:
             self._start()
@@ -238,17 +212,27 @@ are ready. The list refreshes every few seconds when new streams are written.
                 table.move_cursor(row=0)
         self._update_status()
 
+    def _theme_changed(self, _theme: Theme) -> None:
+        """The cells hold colours resolved from the theme: draw them again in the new one."""
+        self.rebuild()
+
+    def _style(self, look: Look) -> Style:
+        """``look`` in the current theme's colours."""
+        return theme_style(self.app.theme_variables, look)
+
     def _cells(self, row: StreamRow) -> list[Text]:
-        mark = Text("●" if row.stream_id in self.marked else " ", style="bold magenta")
+        mark = Text("●" if row.stream_id in self.marked else " ", style=self._style(MARKED))
         sid = Text(clean(row.stream_id, limit=None), style="bold", no_wrap=True,
                    overflow="ellipsis")
         sid.truncate(ID_WIDTH, overflow="ellipsis")
         status = row_status(row)
-        status_text = Text(status, style=STATUS_STYLE.get(status, "dim"))
+        status_text = Text(status, style=self._style(
+            STREAM_STATUS_LOOKS.get(status, STREAM_STATUS_LOOKS["empty"])))
         meta = row.meta
         if meta is None:
-            why = Text(clean(row.error or "", limit=60), style="red")
+            why = Text(clean(row.error or "", limit=60), style=self._style(Look(Role.ERROR)))
             return [mark, sid, status_text, why, *(Text("") for _ in range(7))]
+        kinds = kind_styles(self.app.theme_variables)
         retries = f"{meta.retry_attempts}" + (
             f"+{meta.network_retry_count}n" if meta.network_retry_count else "")
         return [
@@ -256,15 +240,16 @@ are ready. The list refreshes every few seconds when new streams are written.
             sid,
             status_text,
             Text(clean(meta.model or "—", limit=24)),
-            Text(format_started(meta.start_ts)),
-            Text(format_duration(meta.duration_ms), justify="right"),
+            Text(format_ts_compact(meta.start_ts)),
+            Text(format_duration(meta.duration_ms, compact=True) if meta.duration_ms > 0 else "—",
+                 justify="right"),
             Text(format_count(meta.event_count), justify="right"),
             Text(format_count(meta.token_count), justify="right"),
-            Text(retries, justify="right", style="bold #ff8700" if meta.retry_attempts else ""),
+            Text(retries, justify="right", style=kinds[K.RETRY] if meta.retry_attempts else ""),
             Text(f"{meta.violation_count}", justify="right",
-                 style="bold #ffaf00" if meta.violation_count else ""),
+                 style=kinds[K.GUARDRAIL] if meta.violation_count else ""),
             Text(f"{meta.fallback_index}", justify="right",
-                 style="bold #ff5fd7" if meta.fallback_index else ""),
+                 style=kinds[K.FALLBACK] if meta.fallback_index else ""),
         ]
 
     def _show_error(self, message: str | None) -> None:
@@ -376,12 +361,7 @@ are ready. The list refreshes every few seconds when new streams are written.
     @on(DataTable.RowSelected, "#streams")
     def row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.app_open(str(event.row_key.value))
-
-    def app_open(self, stream_id: str) -> None:
-        open_stream = getattr(self.app, "open_stream", None)
-        if callable(open_stream):
-            open_stream(stream_id)
+            self.post_message(OpenStream(self, str(event.row_key.value)))
 
     def action_mark(self) -> None:
         stream_id = self.selected_stream_id
@@ -396,16 +376,14 @@ are ready. The list refreshes every few seconds when new streams are written.
                 if dropped in self.table.rows:
                     self.table.update_cell(dropped, "mark", Text(" "))
         mark = "●" if stream_id in self.marked else " "
-        self.table.update_cell(stream_id, "mark", Text(mark, style="bold magenta"))
+        self.table.update_cell(stream_id, "mark", Text(mark, style=self._style(MARKED)))
         self._update_status()
 
     def action_diff(self) -> None:
         if len(self.marked) != 2:
             self.notify("Mark two streams (m or space) to compare them.", title="diff")
             return
-        open_diff = getattr(self.app, "open_diff", None)
-        if callable(open_diff):
-            open_diff(self.store, self.marked[0], self.store, self.marked[1])
+        self.post_message(OpenDiff(self, self.store, self.marked[0], self.store, self.marked[1]))
 
     def action_reload(self) -> None:
         self.load_streams()

@@ -19,7 +19,7 @@ from textual.widgets import Label, Static
 
 from l0core.codec import encode_event
 from l0core.events import EventEnvelope
-from l0tui.text import clean
+from l0tui.display.escape import clean
 
 MAX_JSON_CHARS = 200_000
 

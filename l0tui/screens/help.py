@@ -6,6 +6,7 @@ The key list is read from the screen's active bindings, so keys a user remapped 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -17,7 +18,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Label, Markdown, Static
 
-from l0tui.widgets.kinds import COLOURS, LETTERS
+from l0tui.display.theme import kind_styles
+from l0tui.display.vocabulary import LETTERS
 
 KeyRow = tuple[str, str, str]
 """(key as shown, description, binding id)."""
@@ -57,10 +59,11 @@ def key_rows(screen: Screen[Any]) -> list[KeyRow]:
     return rows
 
 
-def legend_text() -> Text:
+def legend_text(theme_variables: Mapping[str, str]) -> Text:
     text = Text()
+    styles = kind_styles(theme_variables)
     for kind, letter in LETTERS.items():
-        text.append(f" {letter} ", style=COLOURS[kind])
+        text.append(f" {letter} ", style=styles[kind])
         text.append(f"{kind.value.lower()}  ")
     return text
 
@@ -96,7 +99,7 @@ class HelpScreen(ModalScreen[None]):
                 with VerticalScroll(id="help-pane"):
                     yield Markdown(self.pane or "No help for this pane.", id="help-markdown")
                     yield Label(Text("Minimap legend", style="bold"))
-                    yield Static(legend_text(), id="help-legend")
+                    yield Static(legend_text(self.app.theme_variables), id="help-legend")
             yield Label(Text("escape closes · remap keys by id in "
                              "~/.config/l0tui/keymap.toml", style="dim"), id="help-foot")
 

@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from l0core.events import RecordedEventType
-from l0tui.widgets.kinds import COLOURS, KIND_BY_KEY, LETTERS
+from l0tui.display.theme import kind_styles
+from l0tui.display.vocabulary import KIND_BY_KEY, LETTERS
 
 
 class KindPickerScreen(ModalScreen[RecordedEventType | None]):
@@ -32,9 +33,10 @@ class KindPickerScreen(ModalScreen[RecordedEventType | None]):
         with Vertical(id="picker-box"):
             yield Label(f"Jump to the {self.direction} event of kind:", id="picker-title")
             lines = Text()
+            styles = kind_styles(self.app.theme_variables)
             for key, kind in KIND_BY_KEY.items():
                 lines.append(f" {key} ", style="bold reverse")
-                lines.append(f" {LETTERS[kind]} ", style=COLOURS[kind])
+                lines.append(f" {LETTERS[kind]} ", style=styles[kind])
                 lines.append(f"{kind.value.lower()}\n")
             yield Static(lines, id="picker-keys")
 

@@ -22,7 +22,7 @@ from textual.widget import Widget
 
 from l0core.events import ErrorEvent, RecordedEventType, TokenEvent
 from l0core.timeline import Attempt, Timeline
-from l0tui.text import clean, clean_tail
+from l0tui.display.escape import clean, clean_tail
 from l0tui.widgets.lines import StyleCache
 
 CURRENT_CAP = 3_000

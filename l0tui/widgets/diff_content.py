@@ -18,7 +18,7 @@ from rich.text import Text
 
 from l0core.events import RecordedEventType
 from l0core.timeline import Attempt, Timeline
-from l0tui.text import clean, clean_tail
+from l0tui.display.escape import clean, clean_tail
 from l0tui.widgets.content_view import attempt_header
 
 MAX_SCAN = 2000

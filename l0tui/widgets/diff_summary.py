@@ -8,8 +8,9 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from l0tui.output import DELTA_LABELS
-from l0tui.output import format_delta_value as format_value
+from l0tui.display.escape import clean
+from l0tui.display.formatting import format_delta_value as format_value
+from l0tui.display.vocabulary import DELTA_LABELS
 
 
 def render_summary(deltas: Sequence[Any], *, identical: bool) -> Text:
@@ -20,7 +21,7 @@ def render_summary(deltas: Sequence[Any], *, identical: bool) -> Text:
     for delta in deltas:
         name = str(delta.name)
         label = DELTA_LABELS.get(name, name.replace("_", " "))
-        a, b = format_value(name, delta.a), format_value(name, delta.b)
+        a, b = clean(format_value(name, delta.a)), clean(format_value(name, delta.b))
         out.append("  ")
         if delta.differs:
             out.append(f"{label} ", style="bold yellow")

@@ -21,8 +21,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from l0core.events import RecordedEventType
 from l0core.timeline import Timeline
-from l0tui.widgets.kinds import LETTERS, STYLES, summary
+from l0tui.display.formatting import format_duration, format_offset
+from l0tui.display.theme import kind_styles
+from l0tui.display.vocabulary import LETTERS, summary
 from l0tui.widgets.lines import StyleCache
 
 _DIM = Style(dim=True)
@@ -30,20 +33,6 @@ _PLAIN = Style()
 
 ROW_CACHE = 1024
 """Rows kept drawn: stepping, paging and playback mostly redraw rows already seen."""
-
-
-def format_ms(ms: float) -> str:
-    """``+1.234s`` / ``+12m05.1s``: a relative time that keeps its width."""
-    if ms < 60_000:
-        return f"+{ms / 1000:.3f}s"
-    minutes, rest = divmod(ms / 1000, 60)
-    return f"+{int(minutes)}m{rest:04.1f}s"
-
-
-def format_delta(ms: float) -> str:
-    if ms < 1000:
-        return f"{ms:.0f}ms"
-    return f"{ms / 1000:.1f}s"
 
 
 class EventList(StyleCache, ScrollView, can_focus=True, inherit_bindings=False):
@@ -96,18 +85,28 @@ previous event, kind (letter and name) and a summary of its payload.
     cursor: reactive[int] = reactive(0, init=False, always_update=True, repaint=False)
 
     class Picked(Message):
-        """A row was clicked: move the cursor to ``seq``."""
+        """A row of ``event_list`` was clicked: move the cursor to ``seq``."""
 
-        def __init__(self, seq: int) -> None:
+        def __init__(self, event_list: EventList, seq: int) -> None:
             super().__init__()
+            self.event_list = event_list
             self.seq = seq
+
+        @property
+        def control(self) -> EventList:
+            return self.event_list
 
     class Activated(Message):
         """Enter was pressed on the cursor row: show event ``seq`` in full."""
 
-        def __init__(self, seq: int) -> None:
+        def __init__(self, event_list: EventList, seq: int) -> None:
             super().__init__()
+            self.event_list = event_list
             self.seq = seq
+
+        @property
+        def control(self) -> EventList:
+            return self.event_list
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -116,7 +115,8 @@ previous event, kind (letter and name) and a summary of its payload.
         self._count = 0
         # rows already drawn (without the cursor), for (width, seq digits, base style)
         self._rows: LRUCache[int, Strip] = LRUCache(ROW_CACHE)
-        self._rows_key: tuple[int, int, Style | None] = (0, 3, None)
+        self._rows_key: tuple[int, int, Style | None, int] = (0, 3, None, 0)
+        self._kind_styles: dict[RecordedEventType, Style] = {}
         self._top = 0
 
     # ── public API ──
@@ -177,24 +177,25 @@ previous event, kind (letter and name) and a summary of its payload.
 
     def action_activate(self) -> None:
         if self._count:
-            self.post_message(self.Activated(self.cursor))
+            self.post_message(self.Activated(self, self.cursor))
 
     def action_page(self, direction: int) -> None:
         height = max(1, (self.scrollable_content_region.height or self.size.height) - 1)
         if self._count:
             target = max(0, min(self._count - 1, self.cursor + direction * height))
-            self.post_message(self.Picked(target))
+            self.post_message(self.Picked(self, target))
 
     def on_click(self, event: Click) -> None:
         seq = int(self.scroll_y) + event.y
         if 0 <= seq < self._count:
-            self.post_message(self.Picked(seq))
+            self.post_message(self.Picked(self, seq))
 
     # ── rendering ──
 
     def prepare_lines(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
-        key = (width, max(3, len(str(self._count - 1))), self.base_style)
+        self._kind_styles = kind_styles(self.app.theme_variables)
+        key = (width, max(3, len(str(self._count - 1))), self.base_style, id(self._kind_styles))
         if key != self._rows_key:
             self._rows.clear()
             self._rows_key = key
@@ -219,13 +220,13 @@ previous event, kind (letter and name) and a summary of its payload.
         assert self._timeline is not None
         tl = self._timeline
         kind = tl.kind(seq)
-        colour = STYLES[kind]
+        colour = self._kind_styles[kind]
         dim = _DIM
         digits = self._rows_key[1]
         row = [Segment(f"{seq:>{digits}} ", dim),
-               Segment(f"{format_ms(tl.relative_ms(seq)):>9} ")]
+               Segment(f"{format_offset(tl.relative_ms(seq)):>9} ")]
         if width >= 70:
-            row.append(Segment(f"{format_delta(tl.delta_ms(seq)):>6} ", dim))
+            row.append(Segment(f"{format_duration(tl.delta_ms(seq), compact=True):>6} ", dim))
         if width >= 56:
             row.append(Segment(f"{LETTERS[kind]} {kind.value:<12} ", colour))
         else:

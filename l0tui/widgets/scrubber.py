@@ -21,7 +21,8 @@ from textual.widget import Widget
 
 from l0core.events import RecordedEventType
 from l0core.timeline import Timeline
-from l0tui.widgets.kinds import LETTERS, STYLES
+from l0tui.display.theme import kind_styles
+from l0tui.display.vocabulary import LETTERS
 from l0tui.widgets.lines import StyleCache
 
 _DIM = Style(dim=True)
@@ -69,11 +70,16 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
     note: reactive[str] = reactive("", init=False)
 
     class Seek(Message):
-        """The user clicked or dragged the scrubber to ``seq``."""
+        """The user clicked or dragged ``scrubber`` to ``seq``."""
 
-        def __init__(self, seq: int) -> None:
+        def __init__(self, scrubber: Scrubber, seq: int) -> None:
             super().__init__()
+            self.scrubber = scrubber
             self.seq = seq
+
+        @property
+        def control(self) -> Scrubber:
+            return self.scrubber
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -82,7 +88,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
         self._cells: list[RecordedEventType | None] = []
         self._cache_key: tuple[int, int] = (-1, -1)
         self._runs: list[tuple[int, str, Style]] = []
-        self._runs_key: tuple[int, int, Style | None] = (-1, -1, None)
+        self._runs_key: tuple[int, int, Style | None, int] = (-1, -1, None, 0)
         self._dragging = False
 
     # ── public API ──
@@ -93,7 +99,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
 
     def timeline_grew(self) -> None:
         self._cache_key = (-1, -1)
-        self._runs_key = (-1, -1, None)
+        self._runs_key = (-1, -1, None, 0)
         self.refresh()
 
     @property
@@ -150,11 +156,11 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
         if self.total:
             self._dragging = True
             self.capture_mouse()
-            self.post_message(self.Seek(self.seq_at(event.x)))
+            self.post_message(self.Seek(self, self.seq_at(event.x)))
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         if self._dragging:
-            self.post_message(self.Seek(self.seq_at(event.x)))
+            self.post_message(self.Seek(self, self.seq_at(event.x)))
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         if self._dragging:
@@ -196,7 +202,8 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
         Kept until the width, the stream length or the base style change, so moving
         the cursor only cuts the run under it instead of styling every cell again.
         """
-        key = (width, self.total, base)
+        styles = kind_styles(self.app.theme_variables)
+        key = (width, self.total, base, id(styles))
         if key != self._runs_key:
             cells = self._minimap(width)
             runs: list[tuple[int, str, Style]] = []
@@ -205,7 +212,7 @@ S start, ✓ complete, · tokens). The reversed cell and ▲ mark the cursor.
                 if kind is None:
                     text, style = "─", base + _DIM
                 else:
-                    text, style = LETTERS[kind], base + STYLES[kind]
+                    text, style = LETTERS[kind], base + styles[kind]
                 if runs and runs[-1][2] == style:
                     runs[-1] = (runs[-1][0], runs[-1][1] + text, style)
                 else:

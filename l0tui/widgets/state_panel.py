@@ -7,7 +7,6 @@ the seq where it last changed (``#N``), and the selected field (``›``) can be 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len, set_cell_size
@@ -23,19 +22,9 @@ from textual.strip import Strip
 
 from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline import Timeline
-from l0tui.text import clean
+from l0tui.display.escape import clean
+from l0tui.display.formatting import format_ts
 from l0tui.widgets.lines import StyleCache
-
-
-def format_ts(ts: float) -> str:
-    """A Unix-ms timestamp as UTC ``2026-01-02 03:04:05.678`` (``—`` for 0)."""
-    if not ts:
-        return "—"
-    try:
-        dt = datetime.fromtimestamp(ts / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return f"{ts:.0f}"
-    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
 
 def describe(field: str, value: Any, width: int = 60, *, length: int | None = None) -> str:
@@ -64,7 +53,7 @@ def describe(field: str, value: Any, width: int = 60, *, length: int | None = No
             return "none"
         return clean(f"{value.name}: {value.message}", limit=width)
     if field in ("start_ts", "end_ts"):
-        return format_ts(float(value))
+        return format_ts(float(value), missing="—")
     if isinstance(value, bool):
         return "yes" if value else "no"
     return clean(str(value), limit=width)
@@ -118,12 +107,17 @@ field last changed.
     marked: reactive[frozenset[str]] = reactive(frozenset(), init=False)
 
     class JumpTo(Message):
-        """Move the cursor to ``seq`` (where ``field`` changed)."""
+        """Move the cursor to ``seq`` (where ``field`` changed), asked by ``state_panel``."""
 
-        def __init__(self, field: str, seq: int) -> None:
+        def __init__(self, state_panel: StatePanel, field: str, seq: int) -> None:
             super().__init__()
+            self.state_panel = state_panel
             self.field = field
             self.seq = seq
+
+        @property
+        def control(self) -> StatePanel:
+            return self.state_panel
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -188,11 +182,11 @@ field last changed.
             return
         self._drawn = now
         top, full = self.scroll_offset.y, max(self.virtual_size.width, self.size.width)
-        changed = [Region(0, y - top, full, 1)
-                   for y, (old, new) in enumerate(zip(before[2], now[2], strict=True), start=1)
-                   if old != new]
-        if changed:
-            self.refresh(*changed)
+        stale = [Region(0, y - top, full, 1)
+                 for y, (old, new) in enumerate(zip(before[2], now[2], strict=True), start=1)
+                 if old != new]
+        if stale:
+            self.refresh(*stale)
 
     def _show_changed(self) -> None:
         """On a short panel, scroll so that a field this step changed is in view."""
@@ -257,7 +251,7 @@ field last changed.
     def action_jump(self) -> None:
         seq = self.selected_last_changed
         if seq is not None:
-            self.post_message(self.JumpTo(self.selected, seq))
+            self.post_message(self.JumpTo(self, self.selected, seq))
 
     def on_click(self, event: Click) -> None:
         row = int(self.scroll_y) + event.y - 1  # the header takes the first row

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import l0tui.app
-from l0tui.output import sanitize, to_json
+from l0tui.display.escape import sanitize, to_json
 from tests.cli.conftest import Runner
 
 
@@ -60,8 +60,9 @@ def test_version_and_console_script() -> None:
 
 
 def test_escaping_helpers() -> None:
-    assert sanitize("a\x1b[31mb\x07\x9b\r\n\t") == "a\\x1b[31mb\\x07\\x9b\\r\\n\\t"
-    assert sanitize("x\ny\tz", keep_newlines=True) == "x\ny\tz"
+    # the same pictures as the TUI (one visible cell per control character)
+    assert sanitize("a\x1b[31mb\x07\x9b\r\n\t") == "a\u241b[31mb\u2407\\x9b\u240d\u21b5\u2409"
+    assert sanitize("x\ny\tz", keep_newlines=True) == "x\ny    z"
     assert sanitize("\u202egnp.exe") == "<U+202E>gnp.exe"
     assert sanitize("שלום 👍 [bold]") == "שלום 👍 [bold]"
     assert to_json({"v": "\x1b\x9b\x7f"}, indent=False) == '{"v":"\\u001b\\u009b\\u007f"}'

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.segment import Segment
 
-from l0tui.text import _MULTI_LINE, _ONE_LINE, MAX_RENDER_CHARS, clean, safe_text
+from l0tui.display.escape import _MULTI_LINE, _ONE_LINE, MAX_RENDER_CHARS, clean, safe_text
 
 
 def test_controls_become_visible() -> None:
