@@ -9,15 +9,13 @@ never writes to the store it inspects.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widget import Widget
 
 from l0core.errors import StreamNotFoundError
@@ -25,7 +23,12 @@ from l0core.stores.base import BaseEventStore
 from l0core.stores.registry import create_event_store
 from l0tui.keymap import load_keymap
 from l0tui.loading import error_text, stream_exists
+from l0tui.messages import OpenDiff, OpenStream
 from l0tui.palette import L0Commands
+from l0tui.screens.browser import BrowserScreen
+from l0tui.screens.debugger import DebuggerScreen
+from l0tui.screens.diff import DiffScreen
+from l0tui.screens.help import HelpScreen
 
 CompareSpec = tuple[tuple[BaseEventStore, str], tuple[BaseEventStore, str]]
 
@@ -82,8 +85,6 @@ class L0TuiApp(App[int]):
         self.sub_title = self.location
 
     def on_mount(self) -> None:
-        from l0tui.screens.browser import BrowserScreen
-
         keymap, problem = load_keymap(self._keymap_path)
         if keymap:
             self.set_keymap(keymap)
@@ -96,31 +97,27 @@ class L0TuiApp(App[int]):
             (left_store, left_id), (right_store, right_id) = self.compare
             self.open_diff(left_store, left_id, right_store, right_id)
 
-    # ── navigation between screens ──
+    # ── navigation between screens: screens post messages, these handle them ──
+
+    def on_open_stream(self, message: OpenStream) -> None:
+        self.open_stream(message.stream_id, message.store)
+
+    def on_open_diff(self, message: OpenDiff) -> None:
+        self.open_diff(message.left_store, message.left_id, message.right_store,
+                       message.right_id)
 
     def open_stream(self, stream_id: str, store: BaseEventStore | None = None) -> None:
         """Push the debugger for ``stream_id``."""
-        from l0tui.screens.debugger import DebuggerScreen
-
         self.push_screen(DebuggerScreen(store or self.store, stream_id, clock=self.clock))
 
     def open_diff(self, left_store: BaseEventStore, left_id: str,
                   right_store: BaseEventStore, right_id: str) -> None:
-        """Push the diff screen (issue 7's ``l0tui.screens.diff.DiffScreen``)."""
-        try:
-            module = importlib.import_module("l0tui.screens.diff")
-            diff_screen: Callable[..., Screen[Any]] = module.DiffScreen
-        except (ImportError, AttributeError):
-            self.notify("The diff screen is not available in this build.",
-                        title="compare", severity="warning")
-            return
-        self.push_screen(diff_screen(left_store, left_id, right_store, right_id))
+        """Push the diff screen of the two streams."""
+        self.push_screen(DiffScreen(left_store, left_id, right_store, right_id))
 
     # ── help ──
 
     def action_help(self) -> None:
-        from l0tui.screens.help import HelpScreen
-
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return

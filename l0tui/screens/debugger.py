@@ -1,10 +1,12 @@
 """The time-travel debugger for one stream.
 
 A cursor seq drives every pane: the scrubber (minimap), the rate strip, the event
-list, the state panel and the content view. The stream loads in a worker, a small
-first batch then big ones, into a :class:`~l0core.timeline.Timeline`; the screen is
-usable for the part already loaded. Playback moves the cursor from a clock; follow
-mode appends events as the stream is written (``store.subscribe``).
+list, the state panel and the content view. What is shown at the cursor, and where
+each key moves it, is a :class:`~l0tui.debug_session.DebugSession` (no Textual in
+it); this screen binds the keys to it, forwards each cursor move to the panes, and
+feeds it events: the stream loads in a worker, a small first batch then big ones, and
+the screen is usable for the part already loaded. Playback moves the cursor from a
+clock; follow mode appends events as the stream is written (``store.subscribe``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,17 +24,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from l0core.events import TERMINAL_TYPES, EventEnvelope, RecordedEventType, StartEvent
+from l0core.events import EventEnvelope, RecordedEventType
 from l0core.stores.base import BaseEventStore
 from l0core.timeline import Timeline
 from l0tui import heap
+from l0tui.debug_export import EXPORT_CHOICES, write_export
+from l0tui.debug_session import DebugSession
+from l0tui.display.escape import clean
+from l0tui.export import save_svg
 from l0tui.loading import error_text, iter_event_batches
-from l0tui.playback import Player, format_speed
+from l0tui.messages import OpenDiff
+from l0tui.playback import Player
 from l0tui.screens.event_detail import EventDetailScreen
 from l0tui.screens.kind_picker import KindPickerScreen
 from l0tui.screens.prompt import PromptScreen
-from l0tui.text import clean
 from l0tui.widgets.content_view import ContentView
+from l0tui.widgets.debug_title import DebuggerTitle
 from l0tui.widgets.event_list import EventList
 from l0tui.widgets.rate_strip import RateStrip
 from l0tui.widgets.scrubber import Scrubber
@@ -43,14 +50,13 @@ TICK_SECONDS = 1 / 30
 FOLLOW_FLUSH = 2_000
 """Followed events are added to the timeline in batches of at most this many."""
 
-K = RecordedEventType
-
 
 class DebuggerScreen(Screen[None]):
     """Scrub, step, search and play one recorded stream.
 
-    State worth asserting in tests: ``cursor`` (seq), ``timeline``, ``player``
-    (``playing``, ``speed``, ``pacing``), ``following``, ``loaded``, ``matches``.
+    ``session`` holds what is shown. State worth asserting in tests (read-only views
+    of the session): ``cursor`` (seq), ``timeline``, ``player`` (``playing``,
+    ``speed``, ``pacing``), ``following``, ``loaded``, ``matches``, ``load_error``.
     """
 
     HELP = """\
@@ -120,46 +126,77 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         super().__init__()
         self.store = store
         self.stream_id = stream_id
-        self.timeline = Timeline(stream_id)
-        self.player = Player(clock or time.monotonic)
-        self.cursor = 0
-        self.loaded = False
-        self.expected_total = 0
-        self.following = False
-        self.follow_finished = False
-        self.load_error: str | None = None
-        self.matches: list[int] = []
-        self.search_text = ""
-        self.model = ""
+        self.session = DebugSession(stream_id, Player(clock or time.monotonic))
+        self.session.observe(self._show_cursor)
         self._follow_buffer: list[EventEnvelope] = []
         self._batches = 0
         self._settled = False  # heap.settle() was called for this screen's stream
         self._moved_at = 0.0  # time.monotonic() of the last cursor move
-        self._title_bits: list[tuple[str, str]] = []
         self.first_paint_at: float | None = None
         """``time.perf_counter()`` after the first frame with events (benchmarks read it)."""
+        # The panes, made here so that a cursor move reaches them without a DOM query.
+        self.scrubber = Scrubber(id="scrubber")
+        self.rate_strip = RateStrip(id="rate")
+        self.event_list = EventList(id="events")
+        self.state_panel = StatePanel(id="state")
+        self.content_view = ContentView(id="content")
+        self.title_bar = DebuggerTitle(id="debug-title")
 
     @property
     def help_title(self) -> str:
         return f"Debugger · {clean(self.stream_id, limit=60)}"
 
+    # ── the session, as tests and the benchmarks read it ──
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.session.timeline
+
+    @property
+    def player(self) -> Player:
+        return self.session.player
+
+    @property
+    def cursor(self) -> int:
+        return self.session.cursor
+
+    @property
+    def loaded(self) -> bool:
+        return self.session.loaded
+
+    @property
+    def following(self) -> bool:
+        return self.session.following
+
+    @property
+    def matches(self) -> list[int]:
+        return self.session.matches
+
+    @property
+    def load_error(self) -> str | None:
+        return self.session.load_error
+
+    @property
+    def title_text(self) -> str:
+        return str(self.title_bar.render())
+
     # ── layout ──
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="debug-title")
+        yield self.title_bar
         yield Static("", id="debug-error", classes="banner")
-        yield Scrubber(id="scrubber")
-        yield RateStrip(id="rate")
+        yield self.scrubber
+        yield self.rate_strip
         # The borders belong to plain containers around the panes: a container's
         # lines stay cached while the pane inside repaints on every seek.
         with Horizontal(id="debug-body"):
             with Vertical(id="events-box"):
-                yield EventList(id="events")
+                yield self.event_list
             with Vertical(id="debug-side"):
                 with Vertical(id="state-box"):
-                    yield StatePanel(id="state")
+                    yield self.state_panel
                 with Vertical(id="content-box"):
-                    yield ContentView(id="content")
+                    yield self.content_view
         yield Footer()
 
     def on_mount(self) -> None:
@@ -183,86 +220,85 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
     def on_resize(self) -> None:
         self.set_class(self.size.height < 32, "-short")
 
-    @property
-    def scrubber(self) -> Scrubber:
-        return self.query_one("#scrubber", Scrubber)
+    # ── the cursor ──
 
-    @property
-    def rate_strip(self) -> RateStrip:
-        return self.query_one("#rate", RateStrip)
+    def goto(self, seq: int, *, from_player: bool = False) -> None:
+        """Move the cursor to ``seq`` (clamped to what is loaded) and update every pane."""
+        self.session.goto(seq, from_player=from_player)
 
-    @property
-    def event_list(self) -> EventList:
-        return self.query_one("#events", EventList)
+    def _show_cursor(self, seq: int) -> None:
+        """The session's cursor moved to ``seq``: every pane shows it.
 
-    @property
-    def state_panel(self) -> StatePanel:
-        return self.query_one("#state", StatePanel)
+        The scrubber, rate strip and event list repaint only the rows that changed;
+        the state panel and the content view read just what they show.
+        """
+        self._moved_at = time.monotonic()
+        tl = self.timeline
+        self.scrubber.cursor = seq
+        self.rate_strip.cursor = seq
+        self.event_list.cursor = seq
+        self.state_panel.update_from(tl, seq)
+        self.content_view.update_from(tl, seq)
+        self._refresh_title()
 
-    @property
-    def content_view(self) -> ContentView:
-        return self.query_one("#content", ContentView)
+    def _refresh_title(self) -> None:
+        self.title_bar.show(self.session.title())
+        self.scrubber.note = self.session.loading_note
 
-    @property
-    def title_text(self) -> str:
-        return str(self.query_one("#debug-title", Static).render())
+    def tick(self) -> None:
+        """Advance playback by the clock, and flush followed events."""
+        self._flush_follow()
+        if self.session.tick():
+            self._refresh_title()
 
     # ── loading and following ──
 
     @work(exclusive=True, group="load")
     async def load(self) -> None:
+        session = self.session
         try:
-            self.expected_total = max(0, await self.store.get_last_seq(self.stream_id) + 1)
+            session.expected_total = max(0, await self.store.get_last_seq(self.stream_id) + 1)
             async for batch in iter_event_batches(self.store, self.stream_id,
                                                   from_seq=len(self.timeline)):
                 self._extend(batch)
         except Exception as exc:  # shown on screen; the part loaded stays usable
             self._show_error(f"could not read {self.stream_id}: {error_text(exc)}")
-        self.loaded = True
+        session.loaded = True
         if not self._settled:
             heap.settle()
             self._settled = True
         self.rate_strip.timeline_grew()
-        if len(self.timeline) == 0 and self.load_error is None:
+        if session.is_empty and session.load_error is None:
             self._show_error(f"stream {self.stream_id!r} has no events in "
                              f"{self.store.describe()}")
         self._refresh_title()
-        if self.load_error is None and len(self.timeline) and not self.is_terminated:
+        if session.load_error is None and not session.is_empty and not session.is_terminated:
             self.set_follow(True)
 
-    @property
-    def is_terminated(self) -> bool:
-        tl = self.timeline
-        return len(tl) > 0 and tl.envelope(tl.last_seq).event.type in TERMINAL_TYPES
-
     def _extend(self, batch: list[EventEnvelope]) -> None:
-        first = len(self.timeline) == 0
-        self.timeline.extend(batch)
-        if first and batch and isinstance(batch[0].event, StartEvent):
-            self.model = batch[0].event.options.model or ""
+        first = self.session.is_empty
+        target = self.session.add(batch)
         self._batches += 1
         self.scrubber.timeline_grew()
         self.event_list.timeline_grew()
         if self.loaded or self._batches % 10 == 1:
             self.rate_strip.timeline_grew()  # timing stats cost O(n log n): not every batch
-        at_end = self.cursor >= len(self.timeline) - len(batch) - 1
-        if first:
-            self.goto(0)
-            self.call_after_refresh(self._painted)
-        elif self.following and at_end and not self.player.playing:
-            self.goto(self.timeline.last_seq)
+        if target is not None:
+            self.goto(target)
         else:
             self._refresh_title()
+        if first:
+            self.call_after_refresh(self._painted)
 
     def _painted(self) -> None:
         if self.first_paint_at is None:
             self.first_paint_at = time.perf_counter()
 
     def set_follow(self, on: bool) -> None:
-        if on and (self.is_terminated or self.follow_finished):
+        if on and not self.session.can_follow:
             self.notify("This stream has finished; nothing to follow.", title="follow")
             on = False
-        self.following = on
+        self.session.following = on
         if on:
             self.follow()
         else:
@@ -280,8 +316,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         except Exception as exc:
             self._show_error(f"follow stopped: {error_text(exc)}")
         self._flush_follow()
-        self.following = False
-        self.follow_finished = self.is_terminated
+        self.session.following = False
+        self.session.follow_finished = self.session.is_terminated
         self._refresh_title()
 
     def _flush_follow(self) -> None:
@@ -290,73 +326,12 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
             self._extend(batch)
 
     def _show_error(self, message: str | None) -> None:
-        self.load_error = message
+        self.session.load_error = message
         banner = self.query_one("#debug-error", Static)
         banner.display = message is not None
         if message is not None:
             banner.update(Text(clean(message, limit=400)))
             self.notify(clean(message, limit=400), title="load", severity="error")
-
-    # ── the cursor ──
-
-    def goto(self, seq: int, *, from_player: bool = False) -> None:
-        """Move the cursor to ``seq`` (clamped to what is loaded) and update every pane."""
-        tl = self.timeline
-        if len(tl) == 0:
-            return
-        seq = max(0, min(tl.last_seq, seq))
-        self._moved_at = time.monotonic()
-        self.cursor = seq
-        self.scrubber.cursor = seq
-        self.rate_strip.cursor = seq
-        self.event_list.cursor = seq
-        self.state_panel.update_from(tl, seq)
-        self.content_view.update_from(tl, seq)
-        if not from_player:
-            self.player.seek(seq)
-        self._refresh_title()
-
-    def tick(self) -> None:
-        """Advance playback by the clock, and flush followed events."""
-        self._flush_follow()
-        was_playing = self.player.playing
-        seq = self.player.tick()
-        if seq is not None and seq != self.cursor:
-            self.goto(seq, from_player=True)
-        elif was_playing and not self.player.playing:
-            self._refresh_title()
-
-    def _refresh_title(self) -> None:
-        tl = self.timeline
-        bits: list[tuple[str, str]] = [
-            (clean(self.stream_id, limit=60), "bold"),
-            (f"  {clean(self.model, limit=30)}" if self.model else "", "dim"),
-        ]
-        status = ("error" if tl.count(K.ERROR) else "completed" if tl.count(K.COMPLETE)
-                  else "running") if len(tl) else "empty"
-        bits.append((f"  {status}", {"error": "bold red", "completed": "green"}.get(
-            status, "yellow")))
-        bits.append(("  │ ", "dim"))
-        if self.player.playing:
-            bits.append(("▶ playing", "bold green"))
-        else:
-            bits.append(("❚❚ paused" if not self.player.at_end else "■ end", "bold"))
-        bits.append((f" {format_speed(self.player.speed)} {self.player.pacing}", ""))
-        if self.following:
-            bits.append(("  │ follow", "bold cyan"))
-        if self.search_text:
-            pos = sum(1 for m in self.matches if m <= self.cursor)
-            bits.append((f"  │ /{clean(self.search_text, limit=30)} {pos}/{len(self.matches)}",
-                         "magenta"))
-        if not self.loaded and self.expected_total:
-            pct = 100 * len(tl) // max(1, self.expected_total)
-            bits.append((f"  │ loading {pct}% ({len(tl):,}/{self.expected_total:,})",
-                         "bold yellow"))
-        if bits != self._title_bits:  # most cursor moves leave the title as it was
-            self._title_bits = bits
-            self.query_one("#debug-title", Static).update(Text.assemble(*bits), layout=False)
-        note = "" if self.loaded else f"loading {len(tl):,}/{self.expected_total:,}"
-        self.scrubber.note = note
 
     # ── navigation actions ──
 
@@ -376,23 +351,17 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
             self.goto(seq)
 
     def action_landmark(self, direction: int) -> None:
-        tl = self.timeline
-        if len(tl) == 0:
+        if self.session.is_empty:
             return
-        if direction > 0:
-            self._jump(tl.next_landmark(self.cursor), "later non-token event")
-        else:
-            self._jump(tl.previous_landmark(self.cursor), "earlier non-token event")
+        later = direction > 0
+        self._jump(self.session.landmark(direction),
+                   "later non-token event" if later else "earlier non-token event")
 
     def jump_kind(self, kind: RecordedEventType, direction: int) -> None:
-        tl = self.timeline
-        if len(tl) == 0:
+        if self.session.is_empty:
             return
-        name = kind.value
-        if direction > 0:
-            self._jump(tl.next_landmark(self.cursor, kind), f"later {name}")
-        else:
-            self._jump(tl.previous_landmark(self.cursor, kind), f"earlier {name}")
+        where = "later" if direction > 0 else "earlier"
+        self._jump(self.session.landmark(direction, kind), f"{where} {kind.value}")
 
     def action_kind(self, kind: str, direction: int) -> None:
         self.jump_kind(RecordedEventType(kind), direction)
@@ -405,8 +374,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.app.push_screen(KindPickerScreen("next" if direction > 0 else "previous"), chosen)
 
     def jump_first(self, kind: RecordedEventType) -> None:
-        seqs = self.timeline.landmarks(kind)
-        self._jump(seqs[0] if seqs else None, kind.value)
+        self._jump(self.session.first_of(kind), kind.value)
 
     def action_goto_prompt(self) -> None:
         hint = f"0 to {self.timeline.last_seq}; negative counts from the end"
@@ -417,17 +385,16 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         if text is None or not text.strip():
             return
         try:
-            seq = int(text.strip().lstrip("#"))
+            seq = self.session.seq_from_text(text)
         except ValueError:
             self.notify(f"Not a seq: {clean(text, limit=40)}", severity="warning")
             return
-        if seq < 0:
-            seq = len(self.timeline) + seq
         self.goto(seq)
 
     def action_search_prompt(self) -> None:
         self.app.push_screen(
-            PromptScreen("Search tokens, content and payloads", value=self.search_text,
+            PromptScreen("Search tokens, content and payloads",
+                         value=self.session.search.text,
                          placeholder="text (re:PATTERN for a regex)",
                          hint="n / N: next / previous match"),
             self.search,
@@ -438,56 +405,35 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         cursor (``re:`` prefix: a regular expression)."""
         if text is None:
             return
-        self.search_text = text
-        if not text:
-            self.matches = []
-            self._refresh_title()
-            return
-        regex = text.startswith("re:")
-        pattern = text[3:] if regex else text
         try:
-            self.matches = self.timeline.search(pattern, regex=regex)
+            self.session.run_search(text)
         except ValueError as exc:
-            self.matches = []
             self.notify(clean(str(exc), limit=200), title="search", severity="error")
-        if not self.matches:
+        if text and not self.matches:
             self.notify(f"No match for {clean(text, limit=40)}", title="search")
+        if self.matches:
+            self.action_match(1, inclusive=True)
+        else:
             self._refresh_title()
-            return
-        self.action_match(1, inclusive=True)
 
     def action_match(self, direction: int, inclusive: bool = False) -> None:
-        if not self.matches:
-            if self.search_text:
-                self.notify("No matches.", title="search")
-            return
-        if direction > 0:
-            later = [m for m in self.matches if m > self.cursor or (inclusive and m == self.cursor)]
-            target = later[0] if later else self.matches[0]
-        else:
-            earlier = [m for m in self.matches if m < self.cursor]
-            target = earlier[-1] if earlier else self.matches[-1]
-        self.goto(target)
+        target = self.session.match(direction, inclusive=inclusive)
+        if target is not None:
+            self.goto(target)
+        elif self.session.search.text:
+            self.notify("No matches.", title="search")
 
     def action_field_change(self, direction: int) -> None:
-        field = self.state_panel.selected
-        tl = self.timeline
-        if len(tl) == 0:
+        if self.session.is_empty:
             return
-        if direction < 0:
-            self._jump(tl.field_last_changed(field, self.cursor), f"change of {field}")
-        else:
-            self._jump(tl.field_next_change(field, self.cursor), f"later change of {field}")
+        field = self.state_panel.selected
+        what = f"change of {field}" if direction < 0 else f"later change of {field}"
+        self._jump(self.session.field_change(field, direction), what)
 
     # ── playback and follow actions ──
 
     def action_play(self) -> None:
-        if self.player.playing:
-            self.player.pause()
-        else:
-            self.player.play(self.timeline, self.cursor)
-            if self.player.playing and self.cursor >= self.timeline.last_seq:
-                self.goto(0, from_player=True)
+        self.session.play_pause()
         self._refresh_title()
 
     def action_faster(self) -> None:
@@ -508,8 +454,9 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
     # ── other actions ──
 
     def action_show_event(self) -> None:
-        if len(self.timeline):
-            self.app.push_screen(EventDetailScreen(self.timeline.envelope(self.cursor)))
+        envelope = self.session.envelope
+        if envelope is not None:
+            self.app.push_screen(EventDetailScreen(envelope))
 
     def export(self, kind: str) -> str | None:
         """Write an export into the current directory and say where; the path or None.
@@ -517,15 +464,9 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         ``kind``: ``"jsonl"`` (the whole stream), ``"jsonl-to-cursor"`` (events up to
         and including the cursor), ``"markdown"`` (the report) or ``"svg"`` (this screen).
         """
-        from l0tui.export import export_to_file, save_svg
-
         try:
-            if kind == "svg":
-                path = save_svg(self.app, f"{self.stream_id}-{self.cursor}.svg")
-            elif kind == "jsonl-to-cursor":
-                path = export_to_file(self.timeline, "jsonl", ".", stop=self.cursor + 1)
-            else:
-                path = export_to_file(self.timeline, kind, ".", source=self.store.describe())
+            path = write_export(self.session, kind, source=self.store.describe(),
+                                screenshot=partial(save_svg, self.app))
         except (OSError, ValueError) as exc:
             self.notify(error_text(exc), title="export", severity="error")
             return None
@@ -534,16 +475,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
 
     def action_export(self) -> None:
         """Choose what to export: JSONL (whole or up to the cursor), Markdown, SVG."""
-        choices = [
-            ("export events up to the cursor as JSONL", "jsonl-to-cursor",
-             "the spec's wire format, seqs 0 to the cursor"),
-            ("export the whole stream as JSONL", "jsonl", "the spec's wire format"),
-            ("export a Markdown report", "markdown",
-             "summary, attempts, violations, errors, final content"),
-            ("export an SVG screenshot", "svg", "this screen as it looks now"),
-        ]
         self.app.search_commands(
-            [(name, partial(self.export, kind), help_text) for name, kind, help_text in choices],
+            [(c.name, partial(self.export, c.kind), c.help) for c in EXPORT_CHOICES],
             placeholder="Export what? (written to the current directory)",
         )
 
@@ -558,14 +491,16 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         if not others:
             self.notify("No other stream to compare with.", title="compare")
             return
-        open_diff: Any = getattr(self.app, "open_diff", None)
         commands = [
-            (f"compare with {clean(other, limit=80)}",
-             partial(open_diff, self.store, self.stream_id, self.store, other),
+            (f"compare with {clean(other, limit=80)}", partial(self.compare_with, other),
              f"diff {clean(self.stream_id, limit=40)} against {clean(other, limit=40)}")
             for other in others
         ]
         self.app.search_commands(commands, placeholder="Compare with which stream?")
+
+    def compare_with(self, other_id: str) -> None:
+        """Ask the app for the diff of this stream against ``other_id`` (same store)."""
+        self.post_message(OpenDiff(self, self.store, self.stream_id, self.store, other_id))
 
     def action_back(self) -> None:
         self.player.pause()
@@ -577,19 +512,19 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
 
     # ── messages from the panes ──
 
-    @on(Scrubber.Seek)
+    @on(Scrubber.Seek, "#scrubber")
     def scrubbed(self, message: Scrubber.Seek) -> None:
         self.goto(message.seq)
 
-    @on(EventList.Picked)
+    @on(EventList.Picked, "#events")
     def picked(self, message: EventList.Picked) -> None:
         self.goto(message.seq)
 
-    @on(EventList.Activated)
+    @on(EventList.Activated, "#events")
     def activated(self, message: EventList.Activated) -> None:
         self.goto(message.seq)
         self.action_show_event()
 
-    @on(StatePanel.JumpTo)
+    @on(StatePanel.JumpTo, "#state")
     def jump_to_field(self, message: StatePanel.JumpTo) -> None:
         self.goto(message.seq)

@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -25,11 +26,13 @@ from l0core import BaseEventStore, L0Error, create_event_store
 from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline import Timeline
 from l0tui.commands.common import load_timeline, payload_changes
-from l0tui.text import clean
+from l0tui.display.escape import clean
+from l0tui.display.vocabulary import summary as event_summary
 from l0tui.widgets.diff_content import render_pair, token_view
 from l0tui.widgets.diff_side import DiffSide
 from l0tui.widgets.diff_summary import DiffSummary
-from l0tui.widgets.kinds import summary as event_summary
+from l0tui.widgets.scrubber import Scrubber
+from l0tui.widgets.state_panel import StatePanel
 
 if TYPE_CHECKING:
     from l0core.diff import StreamDiff
@@ -178,7 +181,7 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         self.differing_tokens = 0
         self.header = Static("loading…", id="diff-header")
         self.summary = DiffSummary("", id="diff-summary")
-        self.panes = {"a": DiffSide("a", id="diff-a"), "b": DiffSide("b", id="diff-b")}
+        self.panes = {side: DiffSide(id=f"diff-{side}") for side in SIDES}
 
     # ── building ──
 
@@ -319,9 +322,22 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         else:
             self.app.exit()
 
-    def on_diff_side_seek(self, event: DiffSide.Seek) -> None:
-        self.side = event.side
-        self.move(event.side, event.seq)
+    # A click on a side's scrubber, or a jump from its state panel, makes that side the
+    # focused one and moves it; the pane the message comes from says which side it is.
+
+    @on(Scrubber.Seek, "#diff-a Scrubber")
+    @on(StatePanel.JumpTo, "#diff-a StatePanel")
+    def seek_left(self, message: Scrubber.Seek | StatePanel.JumpTo) -> None:
+        self._seek("a", message.seq)
+
+    @on(Scrubber.Seek, "#diff-b Scrubber")
+    @on(StatePanel.JumpTo, "#diff-b StatePanel")
+    def seek_right(self, message: Scrubber.Seek | StatePanel.JumpTo) -> None:
+        self._seek("b", message.seq)
+
+    def _seek(self, side: str, seq: int) -> None:
+        self.side = side
+        self.move(side, seq)
 
     # ── showing ──
 
@@ -348,11 +364,11 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
                             len(self.timelines[side]),
                             None if current is None else self.alignment.positions[current][column])
             pane.state_panel.marked = self.marked
-            pane.scrubber.note = self._note(side)
+            pane.scrubber.note = self._note()
             pane.set_title(self._title(side))
         self.header.update(self._header())
 
-    def _note(self, side: str) -> str:
+    def _note(self) -> str:
         assert self.diff is not None
         count = len(self.diff.differences)
         return f"≠ {count} diff" + ("" if count == 1 else "s") if count else "no diffs"

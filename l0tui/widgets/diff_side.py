@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
 from l0tui.widgets.content_view import ContentView
@@ -15,12 +14,13 @@ from l0tui.widgets.state_panel import StatePanel
 
 
 class DiffSide(Vertical):
-    """A pane for side ``"a"`` (left) or ``"b"`` (right); the screen drives it.
+    """A pane for one stream of the diff; the screen drives it.
 
     Under the scrubber a :class:`DiffStrip` marks where this side's differences are.
 
-    Scrubber seeks and state-panel jumps come out as :class:`DiffSide.Seek` carrying
-    the side, so the screen knows which cursor to move.
+    The pane does not know which side it is: the scrubber's seeks and the state
+    panel's jumps bubble up to the screen, which tells the sides apart by the pane
+    the message's ``control`` sits in (``@on(Scrubber.Seek, "#diff-a Scrubber")``).
     """
 
     DEFAULT_CSS = """
@@ -47,15 +47,8 @@ class DiffSide(Vertical):
     }
     """
 
-    class Seek(Message):
-        def __init__(self, side: str, seq: int) -> None:
-            super().__init__()
-            self.side = side
-            self.seq = seq
-
-    def __init__(self, side: str, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.side = side
         self.title = Static("", classes="diff-title")
         self.scrubber = Scrubber()
         self.strip = DiffStrip()
@@ -74,11 +67,3 @@ class DiffSide(Vertical):
 
     def set_title(self, text: Text) -> None:
         self.title.update(text)
-
-    def on_scrubber_seek(self, event: Scrubber.Seek) -> None:
-        event.stop()
-        self.post_message(self.Seek(self.side, event.seq))
-
-    def on_state_panel_jump_to(self, event: StatePanel.JumpTo) -> None:
-        event.stop()
-        self.post_message(self.Seek(self.side, event.seq))

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from textual import on
+
+import l0tui.app
 from l0core.events import StartEvent, TokenEvent
 from l0core.stores.memory import InMemoryEventStore
 from l0tui.app import L0TuiApp
+from l0tui.messages import OpenDiff, OpenStream
 from l0tui.screens.browser import BrowserScreen
 from l0tui.screens.debugger import DebuggerScreen
 from tests.tui.conftest import settle
@@ -80,6 +86,35 @@ async def test_enter_opens_debugger_and_q_returns(store: InMemoryEventStore) -> 
         await pilot.pause()
         assert app.screen is b
         assert b.selected_stream_id == target
+
+
+async def test_the_browser_asks_the_app_with_messages(store: InMemoryEventStore) -> None:
+    """Opening a stream or a diff is a message from the screen, with the screen as its
+    ``control``; the app's handlers do the navigation."""
+    seen: list[OpenStream | OpenDiff] = []
+
+    class WatchingApp(L0TuiApp):
+        CSS_PATH = str(Path(l0tui.app.__file__).with_name("app.tcss"))
+
+        @on(OpenStream, "BrowserScreen")
+        @on(OpenDiff, "BrowserScreen")
+        def record(self, message: OpenStream | OpenDiff) -> None:
+            seen.append(message)
+
+    app = WatchingApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        b = browser(app)
+        target = b.shown_ids[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DebuggerScreen) and app.screen.stream_id == target
+        assert [type(m) for m in seen] == [OpenStream] and seen[0].control is b
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("m", "down", "m", "d")
+        await pilot.pause()
+        assert [type(m) for m in seen] == [OpenStream, OpenDiff] and seen[1].control is b
 
 
 async def test_mark_two_and_diff(store: InMemoryEventStore) -> None:

@@ -77,6 +77,24 @@ async def test_unlocked_each_side_steps_alone_and_relocking_realigns() -> None:
         assert "unlocked" not in str(screen.header.render())
 
 
+async def test_a_click_on_a_side_moves_that_side() -> None:
+    """The panes do not know their side: the screen tells them apart by the pane the
+    scrubber's message comes from (``@on(Scrubber.Seek, "#diff-b Scrubber")``)."""
+    store = await make_pair()
+    async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("l")  # unlocked: only the clicked side moves
+        right = screen.panes["b"].scrubber
+        await pilot.click(right, offset=(right.size.width - 1, 0))
+        await pilot.pause()
+        assert screen.side == "b" and screen.cursors == {"a": 0, "b": len(bad_run()) - 1}
+        left = screen.panes["a"].scrubber
+        await pilot.click(left, offset=(left.size.width - 1, 0))
+        await pilot.pause()
+        assert screen.side == "a"
+        assert screen.cursors == {"a": len(good_run()) - 1, "b": len(bad_run()) - 1}
+
+
 async def test_first_next_previous_difference() -> None:
     store = await make_pair()
     async with app_for(store).run_test(size=SNAPSHOT_SIZE) as pilot:
