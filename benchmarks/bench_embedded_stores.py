@@ -12,7 +12,7 @@ Measured in one run, on this machine, medians of ``--runs``:
   store and SQLite, and the anchor's FileEventStore on a 1M-event array file;
 - ``replay_to_state`` of a whole stream (ours: ``EventReplayer``, theirs: theirs).
 
-Targets (DESIGN 3): file store >= 100k events/s appending at default durability,
+Targets: file store >= 100k events/s appending at default durability,
 SQLite >= 50k events/s with group commit, 1M-event load <= 2 s. No assertions:
 the table reports, the reader judges (the dev machine is shared and noisy; the
 load rows also give the process CPU time, which the noise affects less).

@@ -8,7 +8,7 @@ and reading the batched stream back. Each figure is the median of ``--runs``
 runs, each on a fresh stream. The second PostgreSQL row shows what the commit
 costs: ``notify=false`` (no ``pg_notify``, followers poll) and
 ``synchronous_commit=off`` (the server acknowledges before its WAL is flushed).
-Targets (DESIGN 3): PostgreSQL >= 20k events/s batched, Redis >= 30k events/s
+Targets: PostgreSQL >= 20k events/s batched, Redis >= 30k events/s
 batched. Servers default to the dev machine's (override with
 L0_TEST_POSTGRES_URL / L0_TEST_REDIS_URL); a store whose server or module is
 missing is reported as skipped.

@@ -1,4 +1,4 @@
-"""The TUI on a 1M-event stream: first paint, scrub latency, resident memory (DESIGN 3).
+"""The TUI on a 1M-event stream: first paint, scrub latency, resident memory.
 
     .venv/bin/python benchmarks/bench_tui.py [--events 1000000] [--seeks 1000] [--rounds 3]
 

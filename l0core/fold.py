@@ -1,4 +1,4 @@
-"""The one state fold (DESIGN 2.3): ``ReplayedState`` after events ``0..n``.
+"""The one state fold (docs/format.md, "The fold"): ``ReplayedState`` after events ``0..n``.
 
 Replay, ``replay_to_state``, snapshots and the timeline all call :func:`apply_event`,
 so "the state at seq N" means the same thing on every path.

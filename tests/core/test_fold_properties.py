@@ -1,4 +1,4 @@
-"""Every path to "the state at seq N" agrees with folding events 0..N (DESIGN 2.3).
+"""Every path to "the state at seq N" agrees with folding events 0..N (docs/format.md).
 
 Paths: ``replay(to_seq=N)``, ``replay_to_state(to_seq=N)`` with and without
 snapshots, and a snapshot plus the events after it, on random streams.

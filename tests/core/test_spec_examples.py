@@ -1,4 +1,4 @@
-"""Every code example of the spec (shared/spec/l0-event-sourcing.md), in Python.
+"""Every code example of the L0 event-sourcing specification, in Python (docs/format.md).
 
 Each test follows one example and asserts the outcome the spec states.
 """

@@ -23,6 +23,7 @@ from l0core import (
 from l0core.stores.base import BaseEventStore, Clock
 from l0core.stores.file import DEFAULT_DURABILITY, FileEventStore
 from l0core.testing import FakeClock, StoreConformance
+from tests.paths import INTEROP
 
 
 class TestFileStore(StoreConformance):
@@ -51,9 +52,7 @@ class TestFileStoreOs(TestFileStore):
 
 # ── legacy (spec .json array) directories ──
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "interop"
-if not FIXTURES.is_dir():
-    FIXTURES = Path("/work/shared/fixtures/interop")
+FIXTURES = INTEROP
 
 
 def _tree(root: Path) -> dict[str, tuple[bytes, int]]:
