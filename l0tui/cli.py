@@ -2,7 +2,7 @@
 
 ``l0tui [STORE] [--stream ID]`` opens the TUI; ``l0tui COMMAND ...`` runs a headless
 subcommand (``ls``, ``show``, ``events``, ``replay``, ``diff``, ``copy``, ``verify``,
-``export``). A first argument that is not a command name is a store, so
+``export``, ``serve``). A first argument that is not a command name is a store, so
 ``l0tui demo_streams`` opens the TUI on that directory (write ``./ls`` for a
 directory named like a command).
 
@@ -37,7 +37,8 @@ TUI_EPILOG = """commands (l0tui COMMAND --help for each):
   diff      compare two streams (TUI on a terminal; exit 1 when they differ)
   copy      copy streams between stores (file, SQLite, PostgreSQL, Redis)
   verify    report torn tails and corruption (--repair fixes torn tails)
-  export    a slice of events as JSONL, or a Markdown report
+  export    a slice of events as JSONL, a Markdown report, or a self-contained HTML player
+  serve     the TUI in a browser, read-only (a token is required off loopback)
 
 examples:
   l0tui demo_streams                 open the stream browser on a directory

@@ -17,7 +17,8 @@ from typing import Any
 
 from l0tui.output import Output
 
-NAMES: tuple[str, ...] = ("ls", "show", "events", "replay", "diff", "copy", "verify", "export")
+NAMES: tuple[str, ...] = ("ls", "show", "events", "replay", "diff", "copy", "verify", "export",
+                          "serve")
 
 
 @dataclass(frozen=True, slots=True)

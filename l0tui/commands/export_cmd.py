@@ -1,4 +1,4 @@
-"""``l0tui export STORE ID --format jsonl|markdown``: a slice as JSONL, or a Markdown report."""
+"""``l0tui export STORE ID --format jsonl|markdown|html``: a slice as JSONL, a report, a player."""
 
 from __future__ import annotations
 
@@ -12,24 +12,29 @@ from l0tui.commands.events_cmd import add_range_arguments, check_range
 from l0tui.export import markdown_report, write_jsonl, write_text_file
 from l0tui.output import Output
 
-HELP = "a slice of events as JSONL (the spec's wire format), or a Markdown report"
+HELP = ("a slice of events as JSONL (the spec's wire format), a Markdown report, or a "
+        "self-contained HTML player")
 EPILOG = """examples:
   l0tui export demo_streams 03-guardrail-retry > run.jsonl
   l0tui export demo_streams 03-guardrail-retry --from 10 --to 40 -o slice.jsonl
   l0tui export demo_streams 03-guardrail-retry --format markdown -o report.md
   l0tui export demo_streams 03-guardrail-retry --format markdown --to 25   (report as of seq 25)
+  l0tui export demo_streams 03-guardrail-retry --format html -o run.html
 
 JSONL lines are {"streamId", "seq", "event"} envelopes, camelCase, exactly as the
 stores write them; --from/--to are inclusive. A Markdown report covers the stream
 from seq 0 (up to --to when given): summary, attempts, violations, errors, content.
+An HTML export (also from seq 0, up to --to) is one file holding the recording and
+its player: open it in any browser, offline; it loads nothing and runs nothing from
+the stream. Without -o it is written to stdout, like the other formats.
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", help="directory or URL ('-' for $L0_STORE or ./l0-events)")
     parser.add_argument("stream_id", metavar="ID", help="the stream")
-    parser.add_argument("--format", choices=("jsonl", "markdown"), default="jsonl",
-                        help="jsonl (default) or markdown")
+    parser.add_argument("--format", choices=("jsonl", "markdown", "html"), default="jsonl",
+                        help="jsonl (default), markdown or html")
     add_range_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
                         help="write to FILE instead of stdout")
@@ -37,8 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace, out: Output) -> int:
     check_range(args.from_seq, args.to_seq)
-    if args.format == "markdown" and args.from_seq:
-        raise ValueError("a Markdown report starts at seq 0: --from is for --format jsonl")
+    if args.format in ("markdown", "html") and args.from_seq:
+        raise ValueError(f"a {'Markdown report' if args.format == 'markdown' else 'HTML export'}"
+                         " starts at seq 0: --from is for --format jsonl")
     location = default_location() if args.store == "-" else args.store
     buffer = io.StringIO()
     async with open_store(location) as store:
@@ -56,8 +62,14 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                 timeline.extend(batch)
             if len(timeline) == 0:
                 raise StreamNotFoundError(args.stream_id)
-            buffer.write(markdown_report(timeline, source=describe_location(location)))
-            what = f"a report of {len(timeline)} event(s)"
+            if args.format == "html":
+                from l0tui.html_export import render_html
+
+                buffer.write(render_html(timeline, source=describe_location(location)))
+                what = f"a player of {len(timeline)} event(s)"
+            else:
+                buffer.write(markdown_report(timeline, source=describe_location(location)))
+                what = f"a report of {len(timeline)} event(s)"
     text = buffer.getvalue()
     if args.output in (None, "-"):
         out.stdout.write(text)
