@@ -21,11 +21,17 @@ between frames rather than inside one), and everything that is not frozen once t
 user has stopped moving for :data:`IDLE_SECONDS`, or after :data:`FULL_FORCE` young
 collections whatever happens, so nothing piles up. :func:`release` puts the
 collector back as it was.
+
+The switch itself belongs to :mod:`l0core.gcpolicy`, which the library's decode
+loops use too: this module takes a hold there, and counts its own screens only to
+know whether collections between frames are its job.
 """
 
 from __future__ import annotations
 
 import gc
+
+from l0core import gcpolicy
 
 COLLECT_SECONDS = 0.1
 """How often a settled screen offers to collect."""
@@ -43,8 +49,7 @@ IDLE_SECONDS = 0.5
 FULL_FORCE = 40
 """... or until this many middle-generation collections have run."""
 
-_holders = 0
-_was_enabled = True
+_holders = 0  # screens that called settle(); each also holds l0core.gcpolicy
 _youngest = 0  # youngest-generation collections since the last middle one
 _middle = 0  # middle-generation collections since the last full one
 
@@ -52,26 +57,22 @@ _middle = 0  # middle-generation collections since the last full one
 def settle() -> None:
     """Collect once, freeze what survives and turn the automatic collector off until
     the matching :func:`release` (call when a big load has finished)."""
-    global _holders, _was_enabled, _youngest, _middle
-    if _holders == 0:
-        _was_enabled = gc.isenabled()
+    global _holders, _youngest, _middle
+    gcpolicy.hold()
     _holders += 1
-    gc.collect()
-    gc.freeze()
-    gc.disable()
+    gcpolicy.freeze()
     _youngest = _middle = 0
 
 
 def release() -> None:
-    """Undo one :func:`settle`; the last one out unfreezes and restores the collector."""
+    """Undo one :func:`settle`; the last one out gives the collector back (it is on
+    again once no decode holds it either) and collects what the screens left."""
     global _holders
     if _holders <= 0:
         return
     _holders -= 1
+    gcpolicy.release()
     if _holders == 0:
-        gc.unfreeze()
-        if _was_enabled:
-            gc.enable()
         gc.collect()
 
 

@@ -8,20 +8,19 @@ reported with the file and the byte offset where that line starts.
 
 from __future__ import annotations
 
-import gc
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 import orjson
 
-from l0core.codec import decode_envelope
+from l0core.codec import decode_envelope, decode_token_run
 from l0core.errors import CorruptionError, EventValidationError
-from l0core.events import EventEnvelope, TokenEvent
+from l0core.events import EventEnvelope
+from l0core.gcpolicy import paused as gc_paused
+
+__all__ = ["DECODE_CHUNK", "TAIL_WINDOW", "Tail", "decode_block", "gc_paused", "read_tail",
+           "split_complete"]
 
 TAIL_WINDOW = 64 * 1024
 DECODE_CHUNK = 32_768
@@ -29,34 +28,6 @@ DECODE_CHUNK = 32_768
 
 def _line_offset(lines: list[bytes], index: int, base: int) -> int:
     return base + sum(len(line) + 1 for line in lines[:index])
-
-
-class _TokenBody(msgspec.Struct, forbid_unknown_fields=True):
-    type: str
-    ts: int | float
-    value: str
-    index: int
-
-
-class _TokenLine(msgspec.Struct, forbid_unknown_fields=True):
-    """Exactly the shape this store writes for a TOKEN envelope, nothing more."""
-
-    streamId: str
-    seq: int
-    event: _TokenBody
-
-
-_decode_token_line = msgspec.json.Decoder(_TokenLine).decode
-
-
-def _token_event(ts: float, value: str, index: int, _new: Any = object.__new__) -> TokenEvent:
-    """A TokenEvent from already-checked values without the dataclass ``__init__``
-    (a third of the cost; a million-token load spends ~0.3 s less here)."""
-    event: TokenEvent = _new(TokenEvent)
-    event.ts = ts
-    event.value = value
-    event.index = index
-    return event
 
 
 def _check_one(raw: bytes | Any, stream_id: str, seq: int, parsed: bool) -> EventEnvelope:
@@ -94,27 +65,20 @@ def decode_block(
     :class:`CorruptionError` with the offset where it starts.
     """
     out: list[EventEnvelope] = []
-    append = out.append
     last = len(lines) - 1
-    decode_token = _decode_token_line
+    k = 0
+    # A million fresh objects would otherwise trigger collections costing more than
+    # the parse itself (about 4x); the pause is shared with the application's own.
     with gc_paused():
-        for k, line in enumerate(lines):
+        while True:
+            # Runs of plain TOKEN lines go straight into typed objects; any other line
+            # takes the fully checked path, which also locates damage.
+            k = decode_token_run(lines, k, stream_id, first_seq, out)
+            if k > last:
+                return out, False
             seq = first_seq + k
-            # Fast path: a TOKEN line exactly as written here, decoded straight into a
-            # typed struct (no intermediate dicts). Anything else takes the general,
-            # fully checked path below, which also locates damage.
             try:
-                tok = decode_token(line)
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                pass
-            else:
-                ev = tok.event
-                # msgspec rejects NaN, infinities and out-of-range numbers itself.
-                if ev.type == "TOKEN" and tok.seq == seq and tok.streamId == stream_id:
-                    append(EventEnvelope(stream_id, seq, _token_event(ev.ts, ev.value, ev.index)))
-                    continue
-            try:
-                append(_check_one(line, stream_id, seq, False))
+                out.append(_check_one(lines[k], stream_id, seq, False))
             except ValueError as exc:
                 if final_at_eof and k == last:
                     return out, True
@@ -123,32 +87,7 @@ def decode_block(
                     path=path,
                     offset=_line_offset(lines, k, base_offset),
                 ) from None
-    return out, False
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while decoding: a million fresh dicts otherwise trigger
-    collections that cost more than the parse itself (about 4x here). Nesting- and
-    thread-aware: the collector comes back when the last decoder finishes."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
+            k += 1
 
 
 def split_complete(data: bytes) -> tuple[list[bytes], int]:

@@ -12,13 +12,11 @@ from l0core import (
     BaseEventStore,
     EventEnvelope,
     RecordedEvent,
-    ReplayedState,
     StoreConfigError,
-    StreamMetadata,
     StreamNotFoundError,
     create_event_store,
 )
-from l0core.codec import encode_error, encode_event
+from l0core.codec import encode_event, encode_metadata, encode_state
 from l0core.stores.urls import mask_url
 from l0core.timeline import Timeline
 from l0core.timeline import load_timeline as core_load_timeline
@@ -120,39 +118,8 @@ def payload_changes(a: RecordedEvent, b: RecordedEvent, limit: int = 3) -> list[
     return changes
 
 
-def state_to_json(state: ReplayedState) -> dict[str, Any]:
-    """A ``ReplayedState`` as a JSON object with the spec's camelCase names."""
-    return {
-        "content": state.content,
-        "tokenCount": state.token_count,
-        "checkpoint": state.checkpoint,
-        "violations": list(state.violations),
-        "driftDetected": state.drift_detected,
-        "retryAttempts": state.retry_attempts,
-        "networkRetryCount": state.network_retry_count,
-        "fallbackIndex": state.fallback_index,
-        "completed": state.completed,
-        "error": None if state.error is None else encode_error(state.error),
-        "startTs": state.start_ts,
-        "endTs": state.end_ts,
-    }
+state_to_json = encode_state
+"""A ``ReplayedState`` as a JSON object with the spec's camelCase names (``show --json``)."""
 
-
-def metadata_to_json(meta: StreamMetadata) -> dict[str, Any]:
-    return {
-        "streamId": meta.stream_id,
-        "model": meta.model or None,
-        "status": meta.status,
-        "eventCount": meta.event_count,
-        "tokenCount": meta.token_count,
-        "startTs": meta.start_ts,
-        "endTs": meta.end_ts,
-        "durationMs": meta.duration_ms,
-        "retryAttempts": meta.retry_attempts,
-        "networkRetryCount": meta.network_retry_count,
-        "violationCount": meta.violation_count,
-        "fallbackIndex": meta.fallback_index,
-        "driftDetected": meta.drift_detected,
-        "completed": meta.completed,
-        "hasError": meta.has_error,
-    }
+metadata_to_json = encode_metadata
+"""A ``StreamMetadata`` as a JSON object (``ls --json``)."""

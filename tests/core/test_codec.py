@@ -26,7 +26,7 @@ from l0core import (
     serialize_error,
 )
 from l0core.codec import decode_snapshot, encode_snapshot
-from tests.conformance.store_suite import every_kind
+from l0core.testing import every_kind
 from tests.paths import INTEROP
 
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import SupportsIndex
 
+import orjson
 import pytest
 
+from l0core import gcpolicy
+from l0core.stores.jsonl import decode_block
 from l0core.stores.memory import InMemoryEventStore
 from l0tui import heap
 from l0tui.app import L0TuiApp
@@ -21,6 +27,8 @@ def collector_restored() -> Iterator[None]:
     yield
     while heap.settled():  # a failed test must not leave the collector off for the rest
         heap.release()
+    while gcpolicy.held():
+        gcpolicy.release()
     gc.enable()
 
 
@@ -111,3 +119,85 @@ async def test_the_debugger_holds_the_collector_off_while_it_is_open(
         await settle(pilot)
         assert heap.settled()
     assert not heap.settled() and gc.isenabled()  # quitting the app released it too
+
+
+# ── the screen's hold and the library's decode pause share one owner ──
+
+
+class _BlockingLines(list[bytes]):
+    """JSONL lines whose second line is handed out only once ``proceed`` is set, so a
+    decode can be caught in the middle of its block (inside its collector pause)."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        super().__init__(lines)
+        self.entered = threading.Event()
+        self.proceed = threading.Event()
+
+    def __getitem__(self, index: SupportsIndex | slice) -> bytes:  # type: ignore[override]
+        if index == 1:
+            self.entered.set()
+            assert self.proceed.wait(timeout=10)
+        return super().__getitem__(index)  # type: ignore[return-value]
+
+
+def _token_lines(n: int) -> list[bytes]:
+    return [orjson.dumps({"streamId": "s", "seq": i,
+                          "event": {"type": "TOKEN", "ts": 1, "value": f"t{i}", "index": i}})
+            for i in range(n)]
+
+
+def _decode_on_a_thread(lines: list[bytes]) -> threading.Thread:
+    def run() -> None:
+        decode_block(lines, stream_id="s", first_seq=0, base_offset=0, path="s.jsonl",
+                     final_at_eof=True)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@contextmanager
+def _decode_in_flight() -> Iterator[None]:
+    """A file-store decode on another thread, inside its collector pause for the block."""
+    lines = _BlockingLines(_token_lines(5))
+    thread = _decode_on_a_thread(lines)
+    try:
+        assert lines.entered.wait(timeout=10)
+        yield
+    finally:
+        lines.proceed.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_decode_on_another_thread_does_not_turn_a_settled_collector_back_on() -> None:
+    heap.settle()
+    _decode_on_a_thread(_token_lines(100)).join(timeout=10)
+    assert heap.settled() and not gc.isenabled()
+    heap.release()
+    assert gc.isenabled()
+
+
+def test_a_screen_that_settles_during_a_decode_keeps_the_collector_off_after_it() -> None:
+    with _decode_in_flight():
+        assert not gc.isenabled()  # the decode's pause
+        heap.settle()
+    assert heap.settled() and not gc.isenabled()  # the decode ended; the screen still holds
+    heap.release()
+    assert gc.isenabled()  # and the last holder gave it back
+
+
+def test_a_screen_released_during_a_decode_leaves_it_to_the_decode_to_restore() -> None:
+    heap.settle()
+    with _decode_in_flight():
+        heap.release()
+        assert not gc.isenabled()  # the decode still holds it
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_collector_the_app_turned_off_stays_off_through_screen_and_decode() -> None:
+    gc.disable()
+    with _decode_in_flight():
+        heap.settle()
+    heap.release()
+    assert not gc.isenabled()
