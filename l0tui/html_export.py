@@ -5,7 +5,7 @@ type="application/json">`` block), the player's script and its styles. Nothing i
 fetched when it opens, and its Content-Security-Policy allows only the script and
 the style it carries (by their SHA-256), so a recording whose tokens are HTML or
 script can neither run code nor load anything. The player (``l0tui/player/``)
-inserts stream text with ``textContent`` only.
+inserts stream text as text nodes only, never as markup.
 
 The recording is stored by columns to keep a 100,000-event file small: one
 letter per event for its kind, the gaps between timestamps, the TOKEN values

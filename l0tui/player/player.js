@@ -4,15 +4,18 @@
 // of the Python fold (l0core.fold.apply_event, described in docs/format.md) into
 // per-field change arrays, then answers any seq with binary searches: a seek costs
 // O(log n) plus drawing what is visible. Stream text is hostile: it only ever
-// reaches the page through textContent, never as markup.
+// reaches the page as text nodes (textContent, createTextNode, a text node's
+// data), never as markup.
 (function () {
   "use strict";
 
   var ROW = 20;                      // event list row height, px (matches --row)
+  var OVERSCAN = 2;                  // rows drawn above and below the visible ones
   var SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
   var UNIFORM_EVENTS_PER_SECOND = 20;
-  var CONTENT_TAIL = 2000;           // chars of content shown in the state table
-  var ATTEMPT_TAIL = 4000;           // chars of the current attempt shown
+  var CONTENT_TAIL = 2000;           // a state value up to this long is shown whole; a
+  var STATE_TAIL = 600;              // longer one as the last chars its box shows, at most this
+  var ATTEMPT_TAIL = 4000;           // chars of the current attempt shown, at most
   var EARLIER_TAIL = 600;            // chars of each earlier attempt shown
   var FIELDS = ["content", "tokenCount", "checkpoint", "violations", "driftDetected",
     "retryAttempts", "networkRetryCount", "fallbackIndex", "completed", "error",
@@ -174,6 +177,25 @@
       var v = versions[lastAtOrBefore(versionSeqs, seq)];
       return v.base + text.substring(tokOff[v.from], tokOff[tokOrd[seq + 1]]);
     }
+    // The content's length and its last `limit` chars at seq, without building the
+    // whole string (slicing a joined string would copy all of it, on every seek).
+    function contentLengthAt(seq) {
+      var v = versions[lastAtOrBefore(versionSeqs, seq)];
+      return v.base.length + tokOff[tokOrd[seq + 1]] - tokOff[v.from];
+    }
+    function contentTailAt(seq, limit) {
+      var v = versions[lastAtOrBefore(versionSeqs, seq)];
+      var from = tokOff[v.from], end = tokOff[tokOrd[seq + 1]];
+      if (end - from >= limit) { return text.substring(end - limit, end); }
+      var keep = limit - (end - from);
+      return v.base.substring(Math.max(0, v.base.length - keep)) + text.substring(from, end);
+    }
+    // Which recorded value a field (other than content) holds at seq: equal keys
+    // mean equal values, so a redraw can skip fields that did not change.
+    function valueKey(field, seq) {
+      if (field === "violations") { return lastAtOrBefore(violationSeqs, seq); }
+      return lastAtOrBefore(field === "tokenCount" ? tokenCount.seqs : hist[field].seqs, seq);
+    }
     function valueAt(field, seq) {
       if (field === "content") { return contentAt(seq); }
       if (field === "violations") {
@@ -238,13 +260,31 @@
       });
     })();
     var attemptStarts = attempts.map(function (a) { return a.startSeq; });
+    // Per attempt, what its drawing needs at a cursor inside it: the seqs of its
+    // COMPLETE / ERROR events (the outcome so far) and of its first CONTINUATION.
+    var attemptMarks = attempts.map(function (a) {
+      var marks = { endSeqs: [], endOutcomes: [], continuationSeq: Infinity };
+      for (var k = lastAtOrBefore(landmarks, a.startSeq - 1) + 1;
+        k < landmarks.length && landmarks[k] <= a.endSeq; k++) {
+        var type = events[landmarks[k]].type;
+        if (type === "COMPLETE" || type === "ERROR") {
+          marks.endSeqs.push(landmarks[k]);
+          marks.endOutcomes.push(type === "COMPLETE" ? "completed" : "errored");
+        } else if (type === "CONTINUATION" && marks.continuationSeq === Infinity) {
+          marks.continuationSeq = landmarks[k];
+        }
+      }
+      return marks;
+    });
 
     return {
       n: n, streamId: data.streamId, source: data.source, legend: legend,
       typeOf: typeOf, letterOf: letterOf, kinds: kinds, rank: rank, ts: ts,
       events: events, tokens: values, tokIndex: tokIndex, tokOrd: tokOrd,
       landmarks: landmarks, attempts: attempts, attemptStarts: attemptStarts,
-      tokenText: tokenText, valueAt: valueAt, lastChanged: lastChanged, stateAt: stateAt,
+      attemptMarks: attemptMarks, tokenText: tokenText, valueAt: valueAt, valueKey: valueKey,
+      contentLengthAt: contentLengthAt, contentTailAt: contentTailAt,
+      lastChanged: lastChanged, stateAt: stateAt,
       kindAt: function (seq) { return typeOf[kinds[seq]]; },
       eventAt: function (seq) {
         if (kinds[seq] !== "t") { return events[seq]; }
@@ -275,6 +315,11 @@
     var d = new Date(tsValue);
     return isNaN(d.getTime()) ? "" : d.toISOString().replace("T", " ").replace("Z", " UTC");
   }
+
+  // One formatter for every count: Number#toLocaleString builds one per call.
+  var INT_FORMAT = new Intl.NumberFormat("en-US");
+
+  function fmtInt(value) { return INT_FORMAT.format(value); }
 
   function clip(textValue, limit) {
     return textValue.length <= limit ? textValue : textValue.slice(0, limit - 1) + "…";
@@ -321,7 +366,18 @@
     this.anchorPos = 0;
     this.shownFirst = -1;
     this.shownLast = -1;
+    this.rowsAt = -1;
     this.rowPool = [];
+    this.drawnSeq = -1;
+    this.framePending = false;
+    this.listTop = 0;          // the event list's scrollTop and height, cached
+    this.listHeight = 0;
+    this.contentTop = 0;       // the same for the content pane
+    this.contentHeight = 0;
+    this.attemptTail = ATTEMPT_TAIL;
+    this.stateTail = STATE_TAIL;
+    this.attemptViews = [];
+    this.attemptsShown = 0;
     this.build();
   }
 
@@ -331,7 +387,7 @@
 
     var top = el("header", "top");
     top.appendChild(el("h1", null, rec.streamId));
-    top.appendChild(el("span", "meta", rec.n.toLocaleString("en-US") + " events · " +
+    top.appendChild(el("span", "meta", fmtInt(rec.n) + " events · " +
       rec.attempts.length + " attempt(s) · from " + rec.source));
     var legend = el("div", "legend");
     rec.legend.slice().sort(function (a, b) { return b.rank - a.rank; }).forEach(function (k) {
@@ -382,8 +438,15 @@
     });
     controls.appendChild(this.pacingSelect);
     this.where = el("span", "where");
+    this.where.appendChild(document.createTextNode("seq "));
+    var seqNow = textEl("b", "seq-now");
+    this.whereSeq = seqNow.firstChild;
+    this.where.appendChild(seqNow);
+    this.where.appendChild(document.createTextNode(" of 0.." + (rec.n - 1) + " · "));
+    this.whereKind = textEl("span");
+    this.where.appendChild(this.whereKind);
     controls.appendChild(this.where);
-    this.when = el("span", "when");
+    this.when = textEl("span", "when");
     controls.appendChild(this.when);
     controls.appendChild(el("span", "keys",
       "← → step · [ ] non-token events · space play"));
@@ -397,8 +460,17 @@
     this.slider.step = "1";
     this.slider.value = "0";
     this.slider.setAttribute("aria-label", "seq");
+    // Dragging the thumb coalesces to one redraw a frame; keys redraw at once.
+    var sliderDrag = false;
+    this.slider.addEventListener("pointerdown", function () { sliderDrag = true; });
+    function sliderDone() {
+      if (sliderDrag) { sliderDrag = false; self.flush(); }
+    }
+    window.addEventListener("pointerup", sliderDone);
+    window.addEventListener("pointercancel", sliderDone);
+    this.slider.addEventListener("change", function () { self.flush(); });
     this.slider.addEventListener("input", function () {
-      self.seek(parseInt(self.slider.value, 10), true);
+      self.seek(parseInt(self.slider.value, 10), sliderDrag);
     });
     scrub.appendChild(this.slider);
     this.minimap = el("div", "minimap");
@@ -408,19 +480,23 @@
     this.mark = el("div", "mark");
     this.minimap.appendChild(this.mark);
     var dragging = false;
-    function seekFromPointer(e) {
-      var box = self.minimap.getBoundingClientRect();
-      var x = Math.min(Math.max(0, e.clientX - box.left), box.width - 1);
-      self.seek(Math.floor(x / box.width * rec.n), true);
+    var minimapBox = null;  // read once per drag: a layout read per move would force layout
+    function seekFromPointer(e, coalesce) {
+      var x = Math.min(Math.max(0, e.clientX - minimapBox.left), minimapBox.width - 1);
+      self.seek(Math.floor(x / minimapBox.width * rec.n), coalesce);
     }
     this.minimap.addEventListener("pointerdown", function (e) {
       dragging = true;
+      minimapBox = self.minimap.getBoundingClientRect();
       self.minimap.setPointerCapture(e.pointerId);
-      seekFromPointer(e);
+      seekFromPointer(e, false);
     });
-    this.minimap.addEventListener("pointermove", function (e) { if (dragging) { seekFromPointer(e); } });
-    this.minimap.addEventListener("pointerup", function () { dragging = false; });
-    this.minimap.addEventListener("pointercancel", function () { dragging = false; });
+    this.minimap.addEventListener("pointermove", function (e) {
+      if (dragging) { seekFromPointer(e, true); }
+    });
+    function minimapDone() { if (dragging) { dragging = false; self.flush(); } }
+    this.minimap.addEventListener("pointerup", minimapDone);
+    this.minimap.addEventListener("pointercancel", minimapDone);
     scrub.appendChild(this.minimap);
     body.appendChild(scrub);
 
@@ -428,15 +504,20 @@
     // events
     var evPane = el("section", "pane events-pane");
     var evHead = el("h2", null, "events");
-    this.evCount = el("span", "count");
+    this.evCount = textEl("span", "count");
     evHead.appendChild(this.evCount);
     evPane.appendChild(evHead);
     this.list = el("div", "events");
     this.list.tabIndex = 0;
     this.spacer = el("div", "spacer");
     this.spacer.style.height = (rec.n * ROW) + "px";
+    this.rowWindow = el("div", "window");
+    this.spacer.appendChild(this.rowWindow);
     this.list.appendChild(this.spacer);
-    this.list.addEventListener("scroll", function () { self.renderRows(); });
+    this.list.addEventListener("scroll", function () {
+      self.listTop = self.list.scrollTop;
+      self.renderRows(false);
+    });
     this.list.addEventListener("click", function (e) {
       var row = e.target.closest ? e.target.closest(".row") : null;
       if (row && row.dataset.seq) { self.pause(); self.seek(parseInt(row.dataset.seq, 10)); }
@@ -455,9 +536,9 @@
       tr.dataset.field = f;
       tr.appendChild(el("td", "name", f));
       var td = el("td", "value");
-      var more = el("span", "more");
-      var v = el("span", "v");
-      var note = el("span", "note");
+      var more = textEl("span", "more");
+      var v = textEl("span", "v");
+      var note = textEl("span", "note");
       td.appendChild(more);
       td.appendChild(v);
       td.appendChild(note);
@@ -465,13 +546,14 @@
       var ch = el("td", "changed");
       tr.appendChild(ch);
       tbody.appendChild(tr);
-      self.stateRows[f] = { tr: tr, v: v, note: note, more: more, changed: ch, last: undefined };
+      self.stateRows[f] = { tr: tr, v: v, note: note, more: more, changed: ch, key: null,
+        length: -1 };
     });
     table.appendChild(tbody);
     stScroll.appendChild(table);
     stPane.appendChild(stScroll);
     stPane.appendChild(el("div", "detail-title", "event at the cursor"));
-    this.detail = el("pre", "detail");
+    this.detail = textEl("pre", "detail");
     stPane.appendChild(this.detail);
     main.appendChild(stPane);
     // content
@@ -480,12 +562,64 @@
     ctHead.appendChild(el("span", "count", "resumed checkpoint text is underlined"));
     ctPane.appendChild(ctHead);
     this.content = el("div", "scroll attempts");
+    this.attemptHolder = el("div", "attempt-list");
+    this.content.appendChild(this.attemptHolder);
+    this.final = el("div", "final");
+    this.final.hidden = true;
+    this.final.appendChild(el("div", "head", "COMPLETE: the final content"));
+    var finalPre = textEl("pre", "text");
+    this.finalText = finalPre.firstChild;
+    this.final.appendChild(finalPre);
+    this.content.appendChild(this.final);
+    this.probe = el("pre", "text probe", new Array(65).join("0"));
+    this.probe.setAttribute("aria-hidden", "true");
+    this.content.appendChild(this.probe);
+    this.content.addEventListener("scroll", function () {
+      self.contentTop = self.content.scrollTop;
+    });
     ctPane.appendChild(this.content);
     main.appendChild(ctPane);
     body.appendChild(main);
 
     document.addEventListener("keydown", function (e) { self.onKey(e); });
-    window.addEventListener("resize", function () { self.drawMinimap(); self.renderRows(true); });
+    window.addEventListener("resize", function () { self.drawMinimap(); });
+    this.measure();
+    if (typeof ResizeObserver === "function") {
+      var panes = new ResizeObserver(function () { self.measure(); });
+      [this.list, this.content, this.stateRows.content.v].forEach(function (node) {
+        panes.observe(node);
+      });
+    }
+  };
+
+  // Read the panes' sizes (on start and on resize only: a seek uses these), and
+  // from them how much of a long text can be on screen: only that is drawn.
+  Player.prototype.measure = function () {
+    this.listHeight = this.list.clientHeight;
+    this.listTop = this.list.scrollTop;
+    this.contentHeight = this.content.clientHeight;
+    this.contentTop = this.content.scrollTop;
+    // The probe is 64 characters of the attempts' monospace text: one column and
+    // one line of it. A tail of (columns + 1) x (lines + 1) characters fills the
+    // box, since a wrapped line holds at most one row of columns.
+    var probe = this.probe.getBoundingClientRect();
+    var column = Math.max(4, probe.width / 64), line = Math.max(8, probe.height);
+    var columns = Math.ceil((this.content.clientWidth - 20) / column) + 1;
+    var lines = Math.ceil(this.contentHeight / line) + 1;
+    var attemptTail = Math.max(EARLIER_TAIL, Math.min(ATTEMPT_TAIL, columns * lines));
+    // A state value's box: 12px text (the probe's is 12.5px), at most 9.5em high.
+    var valueColumns = Math.ceil(this.stateRows.content.v.clientWidth / (column * 12 / 12.5)) + 1;
+    var stateTail = Math.max(160, Math.min(STATE_TAIL, valueColumns * 8));
+    if (attemptTail === this.attemptTail && stateTail === this.stateTail) {
+      if (this.drawnSeq >= 0) { this.renderRows(true); }
+      return;
+    }
+    this.attemptTail = attemptTail;
+    this.stateTail = stateTail;
+    // Redraw what was cut to the old sizes.
+    this.attemptViews.forEach(function (view) { view.key = null; });
+    FIELDS.forEach(function (f) { this.stateRows[f].key = null; }, this);
+    if (this.drawnSeq >= 0) { this.render(); }
   };
 
   Player.prototype.onKey = function (e) {
@@ -586,79 +720,149 @@
   };
 
   // ── drawing ──
+  //
+  // A seek must fit in one frame on a 100,000-event recording, so drawing follows
+  // three rules. Nothing is rebuilt: every view keeps its nodes and text nodes and
+  // writes only what differs from what it last drew (earlier attempts, whose text
+  // is final, are drawn once). Layout is never read between writes: sizes and
+  // scroll offsets are cached (ResizeObserver, scroll events), scroll offsets are
+  // written first, while layout is still clean, and the one read that needs the
+  // new layout (where the current attempt ends) comes last. Long text is cut to
+  // the tail that can be on screen before it reaches the page.
 
-  Player.prototype.seek = function (seq, fromScrubber, fromPlayback) {
-    var rec = this.rec;
+  // Set a text node's data only when it differs (hostile text stays text).
+  function setText(node, value) {
+    if (node.data !== value) { node.data = value; }
+  }
+
+  // An element holding one text node, which later writes replace the data of.
+  function textEl(tag, cls, value) {
+    var node = el(tag, cls);
+    node.appendChild(document.createTextNode(value === undefined ? "" : String(value)));
+    return node;
+  }
+
+  function padStart(value, width) {
+    return value.length >= width ? value : "            ".slice(0, width - value.length) + value;
+  }
+
+  function padEnd(value, width) {
+    return value.length >= width ? value : value + "            ".slice(0, width - value.length);
+  }
+
+  function setClass(node, cls) {
+    if (node.className !== cls) { node.className = cls; }
+  }
+
+  function setHidden(node, hidden) {
+    if (node.hidden !== hidden) { node.hidden = hidden; }
+  }
+
+  Player.prototype.seek = function (seq, coalesce, fromPlayback) {
+    var self = this, rec = this.rec;
     if (rec.n === 0) { return; }
     seq = Math.max(0, Math.min(rec.n - 1, seq | 0));
     if (this.playing && !fromPlayback) { this.anchor(seq); }
     this.seq = seq;
-    if (String(seq) !== this.slider.value) { this.slider.value = String(seq); }
-    this.render(fromScrubber);
+    if (!coalesce) { this.render(); return; }
+    // A drag: however many events arrive, one redraw per animation frame.
+    if (!this.framePending) {
+      this.framePending = true;
+      requestAnimationFrame(function () { self.flush(); });
+    }
+  };
+
+  // Draw a seek a drag left waiting for its frame (at once when the drag ends).
+  Player.prototype.flush = function () {
+    this.framePending = false;
+    if (this.drawnSeq !== this.seq) { this.render(); }
   };
 
   Player.prototype.render = function () {
     var rec = this.rec, seq = this.seq;
-    this.where.textContent = "";
-    this.where.appendChild(document.createTextNode("seq "));
-    this.where.appendChild(el("b", "seq-now", seq));
-    this.where.appendChild(document.createTextNode(" of 0.." + (rec.n - 1) + " · "));
-    this.where.appendChild(el("span", "k-" + rec.kindAt(seq), rec.kindAt(seq)));
-    this.when.textContent = fmtMs(rec.relMs(seq)) + "  " + fmtTs(rec.ts[seq]);
+    this.scrollToCursor();  // first: a scroll offset written after other writes forces layout
+    if (String(seq) !== this.slider.value) { this.slider.value = String(seq); }
+    var kind = rec.kindAt(seq);
+    setText(this.whereSeq, String(seq));
+    setText(this.whereKind.firstChild, kind);
+    setClass(this.whereKind, "k-" + kind);
+    setText(this.when.firstChild, fmtMs(rec.relMs(seq)) + "  " + fmtTs(rec.ts[seq]));
     this.mark.style.left = ((seq + 0.5) / rec.n * 100) + "%";
-    this.evCount.textContent = (seq + 1).toLocaleString("en-US") + " / " + rec.n.toLocaleString("en-US");
-    this.scrollToCursor();
-    this.renderRows(true);
+    setText(this.evCount.firstChild, fmtInt(seq + 1) + " / " + fmtInt(rec.n));
+    this.renderRows(false);
     this.renderState();
-    this.renderContent();
-    this.detail.textContent = JSON.stringify(rec.eventAt(seq), function (key, v) {
+    setText(this.detail.firstChild, JSON.stringify(rec.eventAt(seq), function (key, v) {
       return typeof v === "string" && v.length > 2 * CONTENT_TAIL
-        ? v.slice(0, CONTENT_TAIL) + "… (" + v.length.toLocaleString("en-US") + " chars)" : v;
-    }, 2);
+        ? v.slice(0, CONTENT_TAIL) + "… (" + fmtInt(v.length) + " chars)" : v;
+    }, 2));
+    this.renderContent();  // last: it reads the new layout once
+    this.drawnSeq = seq;
   };
 
+  // Scroll the event list so the cursor's row is in view (from cached offsets).
   Player.prototype.scrollToCursor = function () {
-    var list = this.list, top = this.seq * ROW, h = list.clientHeight;
-    if (top < list.scrollTop || top + ROW > list.scrollTop + h) {
-      list.scrollTop = Math.max(0, top - Math.floor(h / 2) + ROW);
+    var top = this.seq * ROW, h = this.listHeight;
+    if (top < this.listTop || top + ROW > this.listTop + h) {
+      var wanted = Math.max(0, Math.min(this.rec.n * ROW - h, top - Math.floor(h / 2) + ROW));
+      this.list.scrollTop = wanted;
+      this.listTop = wanted;
     }
   };
 
+  Player.prototype.makeRow = function () {
+    var row = el("div", "row");
+    row.hidden = true;
+    var cells = [textEl("span", "seq"), textEl("span", "letter"), textEl("span", "kind"),
+      textEl("span", "ms"), textEl("span", "sum")];
+    cells.forEach(function (c) { row.appendChild(c); });
+    this.rowWindow.appendChild(row);
+    return { node: row, cells: cells, seq: -1, kind: "", at: false };
+  };
+
+  // The visible rows (and a few either side), in order, in one window moved to
+  // the first of them. A scroll by a few rows moves that many row nodes from one
+  // end to the other, so the rows still in view keep their text.
   Player.prototype.renderRows = function (force) {
-    var rec = this.rec, list = this.list;
-    var first = Math.max(0, Math.floor(list.scrollTop / ROW) - 4);
-    var last = Math.min(rec.n - 1, Math.ceil((list.scrollTop + list.clientHeight) / ROW) + 4);
-    if (!force && first === this.shownFirst && last === this.shownLast) { return; }
+    var rec = this.rec, pool = this.rowPool, win = this.rowWindow;
+    var first = Math.max(0, Math.floor(this.listTop / ROW) - OVERSCAN);
+    var last = Math.min(rec.n - 1, Math.ceil((this.listTop + this.listHeight) / ROW) + OVERSCAN);
+    if (!force && first === this.shownFirst && last === this.shownLast &&
+      this.rowsAt === this.seq) { return; }
+    var shift = first - this.shownFirst, r, k;
+    if (this.shownFirst >= 0 && shift > 0 && shift < pool.length) {
+      for (k = 0; k < shift; k++) { r = pool.shift(); win.appendChild(r.node); pool.push(r); }
+    } else if (this.shownFirst >= 0 && shift < 0 && -shift < pool.length) {
+      for (k = 0; k < -shift; k++) {
+        r = pool.pop(); win.insertBefore(r.node, win.firstChild); pool.unshift(r);
+      }
+    }
+    if (first !== this.shownFirst) { win.style.top = (first * ROW) + "px"; }
     this.shownFirst = first;
     this.shownLast = last;
-    var need = last - first + 1;
-    while (this.rowPool.length < need) {
-      var row = el("div", "row");
-      row.appendChild(el("span", "seq"));
-      row.appendChild(el("span", "letter"));
-      row.appendChild(el("span", "kind"));
-      row.appendChild(el("span", "ms"));
-      row.appendChild(el("span", "sum"));
-      this.spacer.appendChild(row);
-      this.rowPool.push(row);
-    }
-    for (var i = 0; i < this.rowPool.length; i++) {
-      var r = this.rowPool[i];
-      if (i >= need) { r.hidden = true; continue; }
+    this.rowsAt = this.seq;
+    while (pool.length < last - first + 1) { pool.push(this.makeRow()); }
+    for (var i = 0; i < pool.length; i++) {
+      r = pool[i];
       var s = first + i;
-      var kind = rec.kindAt(s);
-      r.hidden = false;
-      r.style.top = (s * ROW) + "px";
-      r.dataset.seq = String(s);
-      r.className = s === this.seq ? "row at" : "row";
-      var cells = r.childNodes;
-      cells[0].textContent = String(s);
-      cells[1].textContent = rec.letterOf[kind];
-      cells[1].className = "letter k-" + kind;
-      cells[2].textContent = kind;
-      cells[2].className = "kind k-" + kind;
-      cells[3].textContent = fmtMs(rec.relMs(s));
-      cells[4].textContent = clip(summary(rec.eventAt(s)), 240);
+      if (s > last) { setHidden(r.node, true); continue; }
+      if (r.seq !== s) {
+        var kind = rec.kindAt(s), cells = r.cells;
+        r.seq = s;
+        r.node.dataset.seq = String(s);
+        setText(cells[0].firstChild, padStart(String(s), 6));
+        if (r.kind !== kind) {
+          r.kind = kind;
+          setText(cells[1].firstChild, rec.letterOf[kind]);
+          cells[1].className = "letter k-" + kind;
+          setText(cells[2].firstChild, padEnd(kind, 12));
+          cells[2].className = "kind k-" + kind;
+        }
+        setText(cells[3].firstChild, padStart(fmtMs(rec.relMs(s)), 8));
+        setText(cells[4].firstChild, clip(summary(rec.eventAt(s)), 240));
+      }
+      var at = s === this.seq;
+      if (r.at !== at) { r.at = at; r.node.className = at ? "row at" : "row"; }
+      setHidden(r.node, false);
     }
   };
 
@@ -666,31 +870,26 @@
     var rec = this.rec, seq = this.seq, self = this;
     FIELDS.forEach(function (f) {
       var row = self.stateRows[f];
-      var value = rec.valueAt(f, seq);
       var changed = rec.lastChanged(f, seq);
-      row.tr.className = changed === seq ? "fresh" : "";
+      setClass(row.tr, changed === seq ? "fresh" : "");
       if (f === "content") {
-        var shown = value.length > CONTENT_TAIL ? value.slice(value.length - CONTENT_TAIL) : value;
-        row.more.textContent = value.length > CONTENT_TAIL
-          ? "… " + (value.length - CONTENT_TAIL).toLocaleString("en-US") + " chars before\n" : "";
-        if (row.last !== shown) { row.v.textContent = shown; row.last = shown; }
-        row.v.dataset.length = String(value.length);
-        row.note.textContent = value.length.toLocaleString("en-US") + " chars";
-      } else if (typeof value === "string" && value.length > CONTENT_TAIL) {
-        // A long checkpoint: its tail, as JSON, like the content (a huge text is slow to lay out).
-        var tail = JSON.stringify(value.slice(value.length - CONTENT_TAIL));
-        row.more.textContent = "… " + (value.length - CONTENT_TAIL).toLocaleString("en-US") +
-          " chars before\n";
-        if (row.last !== tail) { row.v.textContent = tail; row.last = tail; }
-        row.v.dataset.length = String(value.length);
-        row.note.textContent = value.length.toLocaleString("en-US") + " chars";
+        setClass(row.v, "v tail");
+        var length = rec.contentLengthAt(seq);
+        var tail = length > CONTENT_TAIL ? self.stateTail : CONTENT_TAIL;
+        setText(row.more.firstChild, length > tail
+          ? "… " + fmtInt(length - tail) + " chars before\n" : "");
+        setText(row.v.firstChild, rec.contentTailAt(seq, tail));
+        if (row.length !== length) {
+          row.length = length;
+          row.v.dataset.length = String(length);
+          setText(row.note.firstChild, fmtInt(length) + " chars");
+        }
       } else {
-        var json = JSON.stringify(value);
-        row.more.textContent = "";
-        delete row.v.dataset.length;
-        if (row.last !== json) { row.v.textContent = json; row.last = json; }
-        row.note.textContent = (f === "startTs" || f === "endTs") ? fmtTs(value)
-          : (f === "violations" ? value.length + " violation(s)" : "");
+        var key = rec.valueKey(f, seq);
+        if (key !== row.key) {
+          row.key = key;
+          self.drawStateValue(f, row, rec.valueAt(f, seq));
+        }
       }
       var cell = row.changed;
       var wanted = changed === null ? "never" : String(changed);
@@ -710,100 +909,145 @@
     });
   };
 
-  Player.prototype.renderContent = function () {
-    var rec = this.rec, seq = this.seq, box = this.content;
-    var upto = lastAtOrBefore(rec.attemptStarts, seq);
-    var frag = document.createDocumentFragment();
-    var currentNode = null;
-    for (var i = 0; i <= upto; i++) {
-      var a = rec.attempts[i];
-      var current = i === upto;
-      var endHere = Math.min(a.endSeq, seq);
-      var block = el("div", current ? "attempt current" : "attempt");
-      block.dataset.attempt = String(a.number);
-      var head = el("div", "head");
-      head.appendChild(el("span", "num", "attempt " + a.number));
-      head.appendChild(el("span", "by", a.startedBy === "start" ? "from the start"
-        : "after " + a.startedBy.toUpperCase() + " at seq " + a.startSeq));
-      if (a.fallbackIndex) { head.appendChild(el("span", "by", "model #" + a.fallbackIndex)); }
-      var outcome = a.outcome;
-      if (current && seq < a.endSeq) {
-        // As of the cursor: an outcome the attempt reaches later is not shown yet.
-        outcome = "running";
-        for (var k = lastAtOrBefore(rec.landmarks, a.startSeq - 1) + 1;
-          k < rec.landmarks.length && rec.landmarks[k] <= seq; k++) {
-          var t = rec.events[rec.landmarks[k]].type;
-          if (t === "COMPLETE") { outcome = "completed"; }
-          if (t === "ERROR") { outcome = "errored"; }
-        }
-      }
-      head.appendChild(el("span", "outcome " + outcome, outcome.replace("_", " ")));
-      if (a.reason && outcome === a.outcome) { head.appendChild(el("span", "reason", a.reason)); }
-      head.appendChild(el("span", "by", "seqs " + a.startSeq + ".." + a.endSeq));
-      block.appendChild(head);
-      var pre = el("pre", "text");
-      var resumedShown = a.resumedFrom;
-      var own = rec.tokenText(a.startSeq, endHere + 1);
-      var limit = current ? ATTEMPT_TAIL : EARLIER_TAIL;
-      var continuationSeen = a.resumedFrom && this.resumedBy(a, seq);
-      if (continuationSeen) {
-        var resumedTail = resumedShown;
-        if (own.length >= limit) { resumedTail = ""; }
-        else if (resumedTail.length + own.length > limit) {
-          resumedTail = resumedTail.slice(resumedTail.length - (limit - own.length));
-        }
-        if (resumedTail.length < resumedShown.length) {
-          pre.appendChild(el("span", "elided", "… "));
-        }
-        if (resumedTail) {
-          var rs = el("span", "resumed", resumedTail);
-          rs.title = "resumed from the checkpoint (" + resumedShown.length + " chars)";
-          pre.appendChild(rs);
-        }
-      }
-      if (own.length > limit) {
-        pre.appendChild(el("span", "elided", "… " + (own.length - limit).toLocaleString("en-US") +
-          " chars before … "));
-        own = own.slice(own.length - limit);
-      }
-      pre.appendChild(el("span", "own", own));
-      if (current && !rec.valueAt("completed", seq) && rec.valueAt("error", seq) === null) {
-        pre.appendChild(el("span", "caret"));
-      }
-      block.appendChild(pre);
-      var count = rec.tokOrd[endHere + 1] - rec.tokOrd[a.startSeq];
-      block.appendChild(el("div", "hint", count + " token(s) in this attempt" +
-        (continuationSeen ? ", after " + a.resumedFrom.length + " chars of checkpoint" : "")));
-      frag.appendChild(block);
-      if (current) { currentNode = block; }
+  Player.prototype.drawStateValue = function (f, row, value) {
+    if (typeof value === "string" && value.length > CONTENT_TAIL) {
+      // A long checkpoint: its tail, as JSON, like the content (a huge text is slow to lay out).
+      setText(row.more.firstChild, "… " + fmtInt(value.length - this.stateTail) +
+        " chars before\n");
+      setText(row.v.firstChild, JSON.stringify(value.slice(value.length - this.stateTail)));
+      row.v.dataset.length = String(value.length);
+      setText(row.note.firstChild, fmtInt(value.length) + " chars");
+      setClass(row.v, "v tail");
+      return;
     }
-    if (rec.valueAt("completed", seq)) {
-      var fin = el("div", "final");
-      fin.appendChild(el("div", "head", "COMPLETE: the final content"));
-      var finalText = rec.valueAt("content", seq);
-      fin.appendChild(el("pre", "text", finalText.length > ATTEMPT_TAIL
-        ? "… " + finalText.slice(finalText.length - ATTEMPT_TAIL) : finalText));
-      frag.appendChild(fin);
-    }
-    box.textContent = "";
-    box.appendChild(frag);
-    if (currentNode) {
-      // Keep the end of the current attempt (where the cursor writes) in view.
-      var bottom = currentNode.offsetTop + currentNode.offsetHeight;
-      if (bottom > box.scrollTop + box.clientHeight || currentNode.offsetTop < box.scrollTop) {
-        box.scrollTop = Math.max(0, bottom - box.clientHeight);
-      }
-    }
+    setClass(row.v, "v");
+    setText(row.more.firstChild, "");
+    delete row.v.dataset.length;
+    setText(row.v.firstChild, JSON.stringify(value));
+    setText(row.note.firstChild, (f === "startTs" || f === "endTs") ? fmtTs(value)
+      : (f === "violations" ? value.length + " violation(s)" : ""));
   };
 
-  // Whether the CONTINUATION that set the attempt's resumed text is at or before seq.
-  Player.prototype.resumedBy = function (a, seq) {
-    var rec = this.rec;
-    for (var k = lastAtOrBefore(rec.landmarks, a.startSeq - 1) + 1;
-      k < rec.landmarks.length && rec.landmarks[k] <= Math.min(seq, a.endSeq); k++) {
-      if (rec.events[rec.landmarks[k]].type === "CONTINUATION") { return true; }
+  // One attempt's block, built once and kept (see drawAttempt for what changes).
+  Player.prototype.attemptView = function (i) {
+    if (this.attemptViews[i]) { return this.attemptViews[i]; }
+    var a = this.rec.attempts[i];
+    var block = el("div", "attempt");
+    block.dataset.attempt = String(a.number);
+    var head = el("div", "head");
+    head.appendChild(el("span", "num", "attempt " + a.number));
+    head.appendChild(el("span", "by", a.startedBy === "start" ? "from the start"
+      : "after " + a.startedBy.toUpperCase() + " at seq " + a.startSeq));
+    if (a.fallbackIndex) { head.appendChild(el("span", "by", "model #" + a.fallbackIndex)); }
+    var outcome = textEl("span", "outcome");
+    head.appendChild(outcome);
+    var reason = el("span", "reason", a.reason);
+    reason.hidden = true;
+    head.appendChild(reason);
+    head.appendChild(el("span", "by", "seqs " + a.startSeq + ".." + a.endSeq));
+    block.appendChild(head);
+    var pre = el("pre", "text");
+    var view = { block: block, outcome: outcome, reason: reason, resumed: null, key: null };
+    if (a.resumedFrom) {
+      view.resumedElided = el("span", "elided", "… ");
+      view.resumed = textEl("span", "resumed");
+      view.resumed.title = "resumed from the checkpoint (" + a.resumedFrom.length + " chars)";
+      pre.appendChild(view.resumedElided);
+      pre.appendChild(view.resumed);
     }
-    return false;
+    view.ownElided = textEl("span", "elided");
+    view.own = textEl("span", "own");
+    view.caret = el("span", "caret");
+    pre.appendChild(view.ownElided);
+    pre.appendChild(view.own);
+    pre.appendChild(view.caret);
+    block.appendChild(pre);
+    view.hint = textEl("div", "hint");
+    block.appendChild(view.hint);
+    this.attemptViews[i] = view;
+    return view;
+  };
+
+  // Draw attempt i as of the cursor (current) or whole (an earlier attempt);
+  // true when anything was written.
+  Player.prototype.drawAttempt = function (i, current) {
+    var rec = this.rec, seq = this.seq, view = this.attemptView(i);
+    var key = current ? "at " + seq : "whole";
+    if (view.key === key) { return false; }
+    view.key = key;
+    var a = rec.attempts[i], marks = rec.attemptMarks[i];
+    var endHere = current ? Math.min(a.endSeq, seq) : a.endSeq;
+    setClass(view.block, current ? "attempt current" : "attempt");
+    var outcome = a.outcome;
+    if (current && seq < a.endSeq) {
+      // As of the cursor: an outcome the attempt reaches later is not shown yet.
+      var j = lastAtOrBefore(marks.endSeqs, seq);
+      outcome = j < 0 ? "running" : marks.endOutcomes[j];
+    }
+    setClass(view.outcome, "outcome " + outcome);
+    setText(view.outcome.firstChild, outcome.replace("_", " "));
+    setHidden(view.reason, !(a.reason && outcome === a.outcome));
+    var own = rec.tokenText(a.startSeq, endHere + 1);
+    var limit = current ? this.attemptTail : EARLIER_TAIL;
+    var continuationSeen = !!a.resumedFrom && marks.continuationSeq <= endHere;
+    if (view.resumed) {
+      var resumedTail = "";
+      if (continuationSeen && own.length < limit) {
+        resumedTail = a.resumedFrom.slice(Math.max(0, a.resumedFrom.length - (limit - own.length)));
+      }
+      setHidden(view.resumedElided,
+        !continuationSeen || resumedTail.length >= a.resumedFrom.length);
+      setHidden(view.resumed, !resumedTail);
+      setText(view.resumed.firstChild, resumedTail);
+    }
+    var cut = own.length > limit;
+    setHidden(view.ownElided, !cut);
+    if (cut) {
+      setText(view.ownElided.firstChild, "… " + fmtInt(own.length - limit) + " chars before … ");
+      own = own.slice(own.length - limit);
+    }
+    setText(view.own.firstChild, own);
+    setHidden(view.caret, !(current && !rec.valueAt("completed", seq) &&
+      rec.valueAt("error", seq) === null));
+    var count = rec.tokOrd[endHere + 1] - rec.tokOrd[a.startSeq];
+    setText(view.hint.firstChild, count + " token(s) in this attempt" +
+      (continuationSeen ? ", after " + a.resumedFrom.length + " chars of checkpoint" : ""));
+    return true;
+  };
+
+  Player.prototype.renderContent = function () {
+    var rec = this.rec, seq = this.seq, holder = this.attemptHolder;
+    var upto = lastAtOrBefore(rec.attemptStarts, seq);
+    var wrote = false;
+    // Attempts after the cursor's leave the page; earlier ones keep their nodes.
+    while (this.attemptsShown > upto + 1) {
+      this.attemptsShown--;
+      holder.removeChild(this.attemptViews[this.attemptsShown].block);
+      wrote = true;
+    }
+    for (var i = 0; i <= upto; i++) {
+      if (this.drawAttempt(i, i === upto)) { wrote = true; }
+      if (i >= this.attemptsShown) {
+        holder.appendChild(this.attemptViews[i].block);
+        this.attemptsShown = i + 1;
+      }
+    }
+    var completed = upto >= 0 && rec.valueAt("completed", seq);
+    setHidden(this.final, !completed);
+    if (completed) {
+      var length = rec.contentLengthAt(seq), limit = this.attemptTail;
+      setText(this.finalText, (length > limit ? "… " : "") + rec.contentTailAt(seq, limit));
+    }
+    if (!wrote || upto < 0) { return; }
+    // Keep the end of the current attempt (where the cursor writes) in view: the
+    // one layout read of a seek, after every write.
+    var node = this.attemptViews[upto].block, box = this.content;
+    var top = node.offsetTop, bottom = top + node.offsetHeight;
+    if (bottom > this.contentTop + this.contentHeight || top < this.contentTop) {
+      var wanted = Math.max(0, bottom - this.contentHeight);
+      box.scrollTop = wanted;
+      this.contentTop = box.scrollTop;
+    }
   };
 
   Player.prototype.drawMinimap = function () {
