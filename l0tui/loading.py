@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from l0core.errors import L0Error
 from l0core.events import EventEnvelope
-from l0core.metadata import StreamMetadata, get_stream_metadata
+from l0core.metadata import StreamMetadata
 from l0core.stores.base import BaseEventStore
+from l0core.stores.listing import describe_stream
 
 FIRST_BATCH = 2_000
 """Events loaded before the debugger first paints (small, so it paints at once)."""
@@ -29,6 +30,8 @@ class StreamRow:
     stream_id: str
     meta: StreamMetadata | None
     error: str | None = None
+    note: str | None = None
+    """Set on a stream that reads but whose stored seqs are damaged (what was found)."""
 
 
 def error_text(exc: BaseException) -> str:
@@ -52,8 +55,13 @@ async def iter_stream_rows(
     last = time.monotonic()
     for stream_id in stream_ids:
         try:
-            meta = await get_stream_metadata(store, stream_id)
-            row = StreamRow(stream_id, meta, None if meta is not None else "empty stream")
+            entry = await describe_stream(store, stream_id)
+            if entry is None:
+                row = StreamRow(stream_id, None, "empty stream")
+            elif entry.metadata is None:
+                row = StreamRow(stream_id, None, entry.reason)
+            else:
+                row = StreamRow(stream_id, entry.metadata, None, entry.reason or None)
         except Exception as exc:  # a bad stream marks its row; the rest still load
             row = StreamRow(stream_id, None, error_text(exc))
         pending.append(row)

@@ -1,4 +1,5 @@
-"""The store contract (spec + DESIGN 2.4) and the base classes every store extends.
+"""The store contract (the spec's, plus the append contract in docs/format.md) and the base
+classes every store extends.
 
 A store validates every event before anything is written (:meth:`append` encodes,
 which type-checks), hands out gap-free seqs ``0..n-1`` per stream, and supports
@@ -27,6 +28,7 @@ from l0core.events import (
     now_ms,
     validate_stream_id,
 )
+from l0core.stores.verify import SeqDamage
 
 Clock = Callable[[], float]
 """Returns the current time in Unix milliseconds; stores take one so tests can inject it."""
@@ -232,6 +234,21 @@ class BaseEventStore(AsyncCloseable):
     async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
         await asyncio.sleep(timeout)
 
+    # ── what a listing asks of every store; stores that can tell override these ──
+
+    async def seq_damage(self, stream_id: str) -> SeqDamage | None:
+        """How the stored seqs of ``stream_id`` differ from ``0..n-1`` (None: they do not).
+
+        Our own layouts make damage impossible; stores read from layouts without a
+        unique ``(stream, seq)`` key (the spec's examples) report it here.
+        """
+        return None
+
+    async def content_stream_id(self, stream_id: str) -> str | None:
+        """The stream id the stored events name, when it is not ``stream_id`` (a file
+        renamed or copied under another name); None when they agree or cannot differ."""
+        return None
+
     # ── lifecycle ──
 
     async def close(self) -> None:
@@ -278,6 +295,39 @@ class BaseEventStoreWithSnapshots(BaseEventStore):
             else:
                 break
         return best
+
+
+class ReadOnlyEventStore(BaseEventStoreWithSnapshots):
+    """A store in a layout another program writes: this library reads it and never writes it.
+
+    Every write refuses with :meth:`write_refusal`, whatever ``read_only`` says, so
+    nothing can alter data whose invariants this library does not control.
+    """
+
+    layout = "a foreign layout"
+    """Names the layout in messages (``"the spec example layout"``)."""
+
+    def write_refusal(self) -> str:
+        """The one line a write gets: what was found and what to do instead."""
+        return f"{self.describe()} holds {self.layout}, which is read-only here"
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{type(self).__name__} is closed")
+        raise StoreConfigError(self.write_refusal())
+
+    async def _append_wire(
+        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int:
+        self._check_writable()
+        raise AssertionError("unreachable")
+
+    async def delete(self, stream_id: str) -> None:
+        self._check_writable()
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        self._check_writable()
+
 
 
 def supports_snapshots(store: object) -> bool:

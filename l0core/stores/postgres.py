@@ -49,12 +49,20 @@ from l0core.errors import (
 )
 from l0core.events import EventEnvelope, JSONDict, Snapshot, validate_stream_id
 from l0core.stores.base import (
+    BaseEventStore,
     BaseEventStoreWithSnapshots,
     Clock,
     StorageAdapterConfig,
     validate_prefix,
 )
+from l0core.stores.layouts import (
+    ForeignLayoutError,
+    choose_layout,
+    foreign_refusal,
+    spec_refusal,
+)
 from l0core.stores.options import float_option, int_option
+from l0core.stores.postgres_layout import PrefixContents, inspect_prefix
 from l0core.stores.urls import mask_secrets, split_url_options
 
 __all__ = ["PostgresEventStore", "create_postgres_event_store", "open_store"]
@@ -68,7 +76,8 @@ SCHEMA_VERSION = 1
 # query parameter is handed to libpq unchanged (sslmode, application_name, ...).
 _OPTION_KEYS = {
     "schema", "pool_min_size", "pool_max_size", "pool_size", "pool_timeout",
-    "sweep_interval", "retries", "retry_timeout", "prefix", "ttl", "notify",
+    "sweep_interval", "retries", "retry_timeout", "prefix", "ttl", "notify", "layout",
+    "poll_interval",
 }
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _LONGEST_SUFFIX = len("_migrations")
@@ -78,6 +87,12 @@ _SWEEP_BATCH = 500
 def _one_line(text: str) -> str:
     """libpq messages span lines ("...failed: Connection refused\\n\\tIs the server...")."""
     return " ".join(str(text).split())
+
+
+def _server_message(exc: psycopg.Error) -> str:
+    """The server's primary message (without the ``LINE 1: ...`` context), else libpq's."""
+    primary = exc.diag.message_primary if exc.diag is not None else None
+    return _one_line(primary) if primary else _one_line(str(exc))
 
 
 class PostgresEventStore(BaseEventStoreWithSnapshots):
@@ -131,6 +146,7 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         self._retry_timeout = float_option(options, "retry_timeout", 15.0)
         self._notify = str(options.get("notify", "true")).lower() not in ("0", "false", "no",
                                                                            "off")
+        self.layout_option = choose_layout(options.get("layout"))
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -346,15 +362,21 @@ $fn$;
             raise StoreConnectionError(
                 f"cannot connect to PostgreSQL at {self.describe()}: {_one_line(str(exc))}"
             ) from None
+        found: PrefixContents | None = None
         try:
             if self.read_only:
+                found = await inspect_prefix(conn, self.schema, self.prefix)
+                self._check_layout(found)
                 await self._check_schema(conn)
             else:
                 await self._migrate(conn)
         except psycopg.Error as exc:
+            owner = f" (the tables belong to role {found.owner})" if (
+                found is not None and found.owner
+                and isinstance(exc, psycopg.errors.InsufficientPrivilege)) else ""
             raise StoreConnectionError(
                 f"PostgreSQL at {self.describe()} refused the schema setup: "
-                f"{_one_line(str(exc))}"
+                f"{_server_message(exc)}{owner}"
             ) from None
         finally:
             await conn.close()
@@ -390,19 +412,16 @@ $fn$;
             if await cur.fetchone() is None:
                 await conn.execute(sql.SQL("CREATE SCHEMA {}").format(
                     sql.Identifier(self.schema)))
-            await conn.execute(sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (version int PRIMARY KEY, description text "
-                "NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-            ).format(self._t_migrations))
-            cur = await conn.execute(sql.SQL("SELECT coalesce(max(version), 0) FROM {}").format(
-                self._t_migrations))
-            row = await cur.fetchone()
-            current = int(row[0]) if row else 0
-            if current > SCHEMA_VERSION:
-                raise StoreConfigError(
-                    f"{self.describe()}: tables {self.schema}.{self.prefix}_* are at schema "
-                    f"version {current}, newer than this l0core ({SCHEMA_VERSION}); upgrade l0core"
-                )
+            # Checked under the lock, before any DDL: names this library did not
+            # create are never altered (docs/format.md, "Sharing a server").
+            found = await inspect_prefix(conn, self.schema, self.prefix)
+            self._check_layout(found)
+            if found.layout != "l0core":
+                await conn.execute(sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (version int PRIMARY KEY, description text "
+                    "NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self._t_migrations))
+            current = await self._schema_version(conn)
             for version, description, ddl in self._migrations():
                 if version <= current:
                     continue
@@ -411,6 +430,21 @@ $fn$;
                     "INSERT INTO {} (version, description) VALUES (%s, %s)"
                 ).format(self._t_migrations), (version, description))
 
+    def _check_layout(self, found: PrefixContents) -> None:
+        """Refuse a prefix whose tables this store did not create (one line, no DDL run)."""
+        layout = found.layout
+        if layout == "spec":
+            if not self.read_only:
+                raise spec_refusal(self.config.connection or "", self.prefix,
+                                   found.describe_spec())
+            how = ("drop ?layout=l0core to read it" if self.layout_option == "l0core" else
+                   "open it with create_event_store(), which reads it (or ?layout=spec)")
+            raise ForeignLayoutError(
+                f"{self.describe()} holds the spec example layout ({found.describe_spec()}): "
+                f"{how}", "spec")
+        if layout == "foreign":
+            raise foreign_refusal(self.config.connection or "", self.prefix, found.describe())
+
     async def _check_schema(self, conn: Conn) -> None:
         """Read-only: create nothing, but refuse tables of a newer schema version."""
         cur = await conn.execute("SELECT to_regclass(%s)",
@@ -418,6 +452,10 @@ $fn$;
         row = await cur.fetchone()
         if row is None or row[0] is None:
             return  # nothing recorded yet: reads find no streams until a writer creates them
+        await self._schema_version(conn)
+
+    async def _schema_version(self, conn: Conn) -> int:
+        """The tables' schema version; refuses tables newer than this library knows."""
         cur = await conn.execute(sql.SQL("SELECT coalesce(max(version), 0) FROM {}").format(
             self._t_migrations))
         row = await cur.fetchone()
@@ -427,6 +465,7 @@ $fn$;
                 f"{self.describe()}: tables {self.schema}.{self.prefix}_* are at schema "
                 f"version {current}, newer than this l0core ({SCHEMA_VERSION}); upgrade l0core"
             )
+        return current
 
     async def close(self) -> None:
         if self._closed:
@@ -485,10 +524,14 @@ $fn$;
                     except psycopg.errors.UndefinedTable:
                         if missing is not None:
                             return missing()
-                        raise
+                        raise StoreConnectionError(
+                            f"PostgreSQL at {self.describe()}: the tables of prefix "
+                            f"{self.prefix!r} are gone from schema {self.schema!r}") from None
                     except psycopg.Error as exc:
                         if not _connection_lost(exc, conn):
-                            raise
+                            raise StoreConnectionError(
+                                f"PostgreSQL at {self.describe()}: {_server_message(exc)}"
+                            ) from None
                         reason = _one_line(str(exc))
             except PoolTimeout:
                 reason = f"no connection within {self._pool_timeout:g} s"
@@ -721,6 +764,20 @@ async def create_postgres_event_store(
     return await PostgresEventStore(cfg, clock=clock).open()
 
 
-async def open_store(config: StorageAdapterConfig) -> PostgresEventStore:
-    """Registry entry for ``postgresql://`` and ``postgres://``."""
-    return await PostgresEventStore(config).open()
+async def open_store(config: StorageAdapterConfig) -> BaseEventStore:
+    """Registry entry for ``postgresql://`` and ``postgres://``.
+
+    A read-only open of tables in the spec example layout (or ``?layout=spec``)
+    gives the read-only :class:`~l0core.stores.postgres_spec.SpecPostgresEventStore`.
+    """
+    store = PostgresEventStore(config)
+    if store.layout_option != "spec":
+        try:
+            return await store.open()
+        except ForeignLayoutError as exc:
+            await store.close()
+            if exc.layout != "spec" or not store.read_only or store.layout_option == "l0core":
+                raise
+    from l0core.stores.postgres_spec import SpecPostgresEventStore
+
+    return await SpecPostgresEventStore(config).open()

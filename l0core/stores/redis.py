@@ -31,18 +31,27 @@ from redis.backoff import NoBackoff
 from l0core.codec import decode_event, decode_snapshot, dumps, encode_snapshot, loads
 from l0core.errors import (
     ConcurrencyConflictError,
+    CorruptionError,
     StoreClosedError,
     StoreConfigError,
     StoreConnectionError,
 )
 from l0core.events import EventEnvelope, JSONDict, Snapshot, validate_stream_id
 from l0core.stores.base import (
+    BaseEventStore,
     BaseEventStoreWithSnapshots,
     Clock,
     StorageAdapterConfig,
     validate_prefix,
 )
+from l0core.stores.layouts import (
+    ForeignLayoutError,
+    choose_layout,
+    foreign_refusal,
+    spec_refusal,
+)
 from l0core.stores.options import int_option
+from l0core.stores.redis_layout import RedisPrefixContents, inspect_redis_prefix
 from l0core.stores.urls import mask_secrets, split_url_options
 
 __all__ = ["RedisEventStore", "create_redis_event_store", "open_store"]
@@ -51,14 +60,22 @@ T = TypeVar("T")
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 _OPTION_KEYS = {"prefix", "ttl", "retries", "retry_timeout", "block_ms", "dedupe_window_ms",
-                "max_connections"}
+                "max_connections", "layout", "poll_interval"}
 
 # KEYS: stream, snapshots, index.
 # ARGV: stream id, expected seq ('' = any), ttl ms, batch id, retry '1'/'0',
 #       dedupe window ms, then one JSON text per event.
-# Returns {status, last seq}: 0 appended, 1 conflict, 2 found by a retry.
+# Returns {status, last seq}: 0 appended, 1 conflict, 2 found by a retry,
+# or {3, -1, key, type} when a key holds another type (written by something else).
 _APPEND_LUA = """
 local skey, snapkey, idx = KEYS[1], KEYS[2], KEYS[3]
+local wanted = {'stream', 'zset', 'zset'}
+for i = 1, 3 do
+  local found = redis.call('TYPE', KEYS[i])['ok']
+  if found ~= 'none' and found ~= wanted[i] then
+    return {3, -1, KEYS[i], found}
+  end
+end
 local sid, expected, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local batch, retry, window = ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
 local t = redis.call('TIME')
@@ -216,6 +233,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         self._client: redis.asyncio.Redis | None = None
         self._scripts: dict[str, Any] = {}
         self._scripted_reads = True
+        self.layout_option = choose_layout(options.get("layout"))
 
     # ── keys ──
 
@@ -265,6 +283,14 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         except TypeError as exc:  # an unknown URL query parameter reaches the connection
             await client.aclose(close_connection_pool=True)
             raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
+        try:
+            found = await inspect_redis_prefix(client, self.prefix)
+        except (redis.exceptions.RedisError, OSError) as exc:
+            await client.aclose(close_connection_pool=True)
+            raise StoreConnectionError(f"Redis at {self.describe()}: {exc}") from None
+        if found.layout in ("spec", "foreign"):
+            await client.aclose(close_connection_pool=True)
+            raise self._layout_refusal(found)
         self._client = client
         self._scripts = {
             "append": client.register_script(_APPEND_LUA),
@@ -274,6 +300,18 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             "read": client.register_script(_READ_LUA),
         }
         return self
+
+    def _layout_refusal(self, found: RedisPrefixContents) -> ForeignLayoutError:
+        location = self.config.connection or self._url
+        if found.layout == "foreign":
+            return foreign_refusal(location, self.prefix, found.describe())
+        what = f"LISTs {self.prefix}:stream:<id>, e.g. {found.key}"
+        if not self.read_only:
+            return spec_refusal(location, self.prefix, what)
+        how = ("drop ?layout=l0core to read it" if self.layout_option == "l0core" else
+               "open it with create_event_store(), which reads it (or ?layout=spec)")
+        return ForeignLayoutError(
+            f"{self.describe()} holds the spec example layout ({what}): {how}", "spec")
 
     async def close(self) -> None:
         if self._closed:
@@ -285,7 +323,8 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
 
     # ── running commands, with retries on lost connections ──
 
-    async def _run(self, fn: Callable[[redis.asyncio.Redis, bool], Awaitable[T]]) -> T:
+    async def _run(self, fn: Callable[[redis.asyncio.Redis, bool], Awaitable[T]], *,
+                   keep_permission_errors: bool = False) -> T:
         """Run ``fn(client, is_retry)``; a lost connection is retried on a fresh one."""
         if self._closed:
             raise StoreClosedError(f"{type(self).__name__} is closed")
@@ -307,6 +346,18 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
                     ConnectionError, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
+            except redis.exceptions.NoPermissionError as exc:
+                if keep_permission_errors:
+                    raise
+                raise StoreConnectionError(
+                    f"Redis at {self.describe()} refused: {exc}") from None
+            except redis.exceptions.ResponseError as exc:
+                if str(exc).startswith("WRONGTYPE"):
+                    raise CorruptionError(
+                        f"a key of prefix {self.prefix!r} holds another type than l0core "
+                        f"writes ({str(exc).split(' script:')[0]})", path=self.describe()
+                    ) from None
+                raise StoreConnectionError(f"Redis at {self.describe()}: {exc}") from None
             attempt += 1
             if attempt > self._retries or loop.time() >= deadline:
                 raise StoreConnectionError(
@@ -335,7 +386,13 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             args = [*head, "1" if retry else "0", *tail]
             return cast(list[int], await script(keys=keys, args=args))
 
-        status, last = (int(x) for x in await self._run(go))
+        reply = await self._run(go)
+        status, last = int(reply[0]), int(reply[1])
+        if status == 3:
+            key, found = (x.decode() if isinstance(x, bytes) else str(x) for x in reply[2:4])
+            raise ForeignLayoutError(
+                f"{self.describe()}: key {key} holds a {found}, which l0core did not write; "
+                "nothing was written (choose another prefix with ?prefix=NAME)", "foreign")
         if status == 1:
             raise ConcurrencyConflictError(stream_id, -1 if expected_seq is None
                                            else expected_seq, last)
@@ -384,7 +441,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             cont = "(" + entries[-1][0].decode() if entries else None
             return self._envelopes(stream_id, entries), cont
         try:
-            reply = await self._run(go)
+            reply = await self._run(go, keep_permission_errors=True)
         except redis.exceptions.NoPermissionError:
             # A user allowed to read but not to run scripts (e.g. ACL +@read):
             # plain XRANGE from now on.
@@ -563,6 +620,20 @@ async def create_redis_event_store(
     return await RedisEventStore(cfg).open()
 
 
-async def open_store(config: StorageAdapterConfig) -> RedisEventStore:
-    """Registry entry for ``redis://`` and ``rediss://``."""
-    return await RedisEventStore(config).open()
+async def open_store(config: StorageAdapterConfig) -> BaseEventStore:
+    """Registry entry for ``redis://`` and ``rediss://``.
+
+    A read-only open of a prefix in the spec example layout (or ``?layout=spec``)
+    gives the read-only :class:`~l0core.stores.redis_spec.SpecRedisEventStore`.
+    """
+    store = RedisEventStore(config)
+    if store.layout_option != "spec":
+        try:
+            return await store.open()
+        except ForeignLayoutError as exc:
+            await store.close()
+            if exc.layout != "spec" or not store.read_only or store.layout_option == "l0core":
+                raise
+    from l0core.stores.redis_spec import SpecRedisEventStore
+
+    return await SpecRedisEventStore(config).open()

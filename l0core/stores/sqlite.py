@@ -35,7 +35,14 @@ from urllib.parse import quote
 import orjson
 
 from l0core.codec import decode_event, decode_snapshot, encode_snapshot
-from l0core.errors import CorruptionError, EventValidationError, StoreClosedError, StoreConfigError
+from l0core.errors import (
+    CorruptionError,
+    EventValidationError,
+    L0Error,
+    StoreClosedError,
+    StoreConfigError,
+    StoreConnectionError,
+)
 from l0core.events import (
     EventEnvelope,
     JSONDict,
@@ -106,19 +113,33 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         self._group_last: dict[str, int] = {}
         """Last seq per stream inside the writer's current transaction (writer thread only)."""
         self._group_dirty: set[str] = set()
+        if os.path.isdir(self.path):
+            raise StoreConfigError(f"{self.describe()}: is a directory, not an SQLite database "
+                                   "file (a directory is a file store: drop the sqlite:// "
+                                   "scheme)")
         if self.read_only:
             if not os.path.isfile(self.path):
                 raise StoreConfigError(f"{self.path} does not exist (opened read-only)")
-            self._has_tables = self._tables_exist()
+            if os.path.getsize(self.path) == 0:
+                raise StoreConfigError(f"{self.describe()}: is an empty file, not an SQLite "
+                                       "database")
+            try:
+                self._has_tables = self._tables_exist()
+            except sqlite3.Error as exc:
+                raise StoreConfigError(f"{self.describe()}: {_sqlite_problem(exc)}") from None
         else:
             try:
                 os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
                 conn = self._connect()
                 try:
+                    self._check_foreign(conn)
                     self._create_schema(conn)
                 finally:
                     conn.close()
-            except (OSError, sqlite3.Error) as exc:
+            except sqlite3.Error as exc:
+                raise StoreConfigError(f"cannot open SQLite store {self.path}: "
+                                       f"{_sqlite_problem(exc)}") from None
+            except OSError as exc:
                 raise StoreConfigError(f"cannot open SQLite store {self.path}: {exc}") from exc
             self._has_tables = True
 
@@ -164,9 +185,22 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
 
     def _tables_exist(self) -> bool:
         conn = self._reader()
+        self._check_foreign(conn)
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name IN "
                             "(?, ?, ?)", (self._t_streams, self._t_events, self._t_snaps))
         return len(rows.fetchall()) == 3
+
+    def _check_foreign(self, conn: sqlite3.Connection) -> None:
+        """Refuse tables of our names that lack our columns: never write into another's table."""
+        wanted = {self._t_streams: {"stream_id", "last_seq", "touched_ms"},
+                  self._t_events: {"stream_id", "seq", "body"},
+                  self._t_snaps: {"stream_id", "seq", "body"}}
+        for table, columns in wanted.items():
+            have = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
+            if have and not columns <= have:
+                raise StoreConfigError(
+                    f"{self.describe()}: table {table}({', '.join(sorted(have))}) was not "
+                    f"created by l0core; nothing was changed (choose another prefix)")
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -183,7 +217,10 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         def run() -> Any:
             if not self._has_tables:
                 return None
-            return fn(self._reader())
+            try:
+                return fn(self._reader())
+            except sqlite3.Error as exc:
+                raise _sqlite_error(exc, self.describe()) from None
         return await asyncio.to_thread(run)
 
     # ── the writer thread ──
@@ -207,7 +244,10 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._ensure_writer().requests.put(_Request(run, loop, fut))
-        return await fut
+        try:
+            return await fut
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self.describe()) from None
 
     def _write_loop(self) -> None:
         assert self._writer is not None
@@ -524,7 +564,10 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         """Check the database and every stream (SQLite commits atomically: no torn tails)."""
         if repair:
             self._check_writable()
-        return cast(VerifyReport, await asyncio.to_thread(self._verify_sync))
+        try:
+            return cast(VerifyReport, await asyncio.to_thread(self._verify_sync))
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self.describe()) from None
 
     # ── lifecycle ──
 
@@ -543,6 +586,22 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                 conn.close()
             except sqlite3.Error:
                 pass
+
+
+def _sqlite_problem(exc: sqlite3.Error) -> str:
+    """sqlite3's message, with the reason it leaves out when a file cannot be opened."""
+    text = str(exc) or type(exc).__name__
+    if "unable to open" in text:
+        text += " (missing, unreadable or not permitted)"
+    return text
+
+
+def _sqlite_error(exc: sqlite3.Error, where: str) -> L0Error:
+    """An sqlite3 failure as one of ours: damage is corruption, the rest a refusal."""
+    text = _sqlite_problem(exc)
+    if "malformed" in text or "not a database" in text:
+        return CorruptionError(text, path=where)
+    return StoreConnectionError(f"{where}: {text}")
 
 
 def _decode_body(ev: Any) -> RecordedEvent:

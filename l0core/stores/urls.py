@@ -97,3 +97,12 @@ def split_url_options(
     ours = {k: v for k, v in query if k in option_keys}
     rest = [(k, v) for k, v in query if k not in option_keys]
     return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote))), ours
+
+
+def with_option(url: str, key: str, value: str | None) -> str:
+    """``url`` with the query parameter ``key`` set to ``value`` (None: removed)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != key]
+    if value is not None:
+        query.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote, safe="/")))

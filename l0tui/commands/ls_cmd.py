@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rich.text import Text
 
-from l0core import get_stream_metadata
+from l0core.stores.listing import ListedStream, list_with_status
 from l0tui.commands.common import (
     default_location,
     describe_location,
@@ -22,6 +23,11 @@ HELP = "list the streams of a store"
 EPILOG = """examples:
   l0tui ls demo_streams
   l0tui ls sqlite:///runs.db --json | jq '.[] | select(.status == "error") | .streamId'
+
+A stream that cannot be read is listed as "unreadable" (or "other stream" when its
+file's events name another stream id) with the reason in the note column, and ls
+exits 1; a stream whose stored seqs are damaged (duplicates or gaps, possible in the
+spec example layouts) reads, with the damage in the note column.
 """
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,26 +40,46 @@ def configure(parser: argparse.ArgumentParser) -> None:
 async def run(args: argparse.Namespace, out: Output) -> int:
     location = args.store or default_location()
     async with open_store(location) as store:
-        ids = sorted(await store.list_streams())
-        metas = []
-        for stream_id in ids:
-            meta = await get_stream_metadata(store, stream_id)
-            if meta is not None:
-                metas.append(meta)
+        listed = await list_with_status(store)
+    unreadable = [e for e in listed if e.metadata is None]
     if out.json_mode:
-        out.json([metadata_to_json(m) for m in metas])
-        return 0
+        out.json([_entry_json(e) for e in listed])
+        return 1 if unreadable else 0
+    notes = any(e.reason for e in listed)
     columns = ("id", "model", "started (UTC)", "duration", "events", "tokens", "retries",
-               "viol", "fb", "status")
-    rows = [
-        (m.stream_id, m.model, format_ts(m.start_ts)[:19], format_duration(m.duration_ms),
-         str(m.event_count), str(m.token_count),
-         str(m.retry_attempts + m.network_retry_count), str(m.violation_count),
-         str(m.fallback_index),
-         Text(m.status, style=terminal_style(STREAM_STATUS_LOOKS.get(m.status))))
-        for m in metas
-    ]
-    out.table(columns, rows, title=f"{len(metas)} stream(s) in {describe_location(location)}",
+               "viol", "fb", "status") + (("note",) if notes else ())
+    rows = [_row(e, notes) for e in listed]
+    title = f"{len(listed)} stream(s) in {describe_location(location)}"
+    if unreadable:
+        title += f", {len(unreadable)} unreadable"
+    out.table(columns, rows, title=title,
               justify_right=("duration", "events", "tokens", "retries", "viol", "fb"),
-              wrap=("id", "model"))
-    return 0
+              wrap=("id", "model", "note"))
+    return 1 if unreadable else 0
+
+
+def _status_text(status: str) -> Text:
+    return Text(status, style=terminal_style(STREAM_STATUS_LOOKS.get(status)))
+
+
+def _row(entry: ListedStream, notes: bool) -> tuple[str | Text, ...]:
+    note: tuple[str, ...] = (entry.reason,) if notes else ()
+    m = entry.metadata
+    if m is None:
+        status = "other stream" if entry.read_status == "other_stream" else "unreadable"
+        return (entry.stream_id, "", "", "", "", "", "", "", "", _status_text(status), *note)
+    return (m.stream_id, m.model, format_ts(m.start_ts)[:19], format_duration(m.duration_ms),
+            str(m.event_count), str(m.token_count),
+            str(m.retry_attempts + m.network_retry_count), str(m.violation_count),
+            str(m.fallback_index), _status_text(m.status), *note)
+
+
+def _entry_json(entry: ListedStream) -> dict[str, Any]:
+    if entry.metadata is None:
+        return {"streamId": entry.stream_id, "status": "unreadable",
+                "readStatus": entry.read_status, "reason": entry.reason}
+    data = metadata_to_json(entry.metadata)
+    if entry.reason:
+        data["readStatus"] = entry.read_status
+        data["reason"] = entry.reason
+    return data

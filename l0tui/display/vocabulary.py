@@ -108,6 +108,8 @@ STREAM_STATUS_LOOKS: dict[str, Look] = {
     "error": Look(Role.ERROR, bold=True),
     "running": Look(Role.WARNING),
     "unreadable": Look(Role.ERROR, bold=True),
+    "other stream": Look(Role.ERROR, bold=True),
+    "damaged": Look(Role.WARNING, bold=True),
     "empty": Look(Role.MUTED),
 }
 """A stream's status (``StreamMetadata.status``, or why the browser has none)."""
@@ -118,6 +120,7 @@ CHECK_STATUS_LOOKS: dict[str, Look] = {
     "repaired": Look(Role.SUCCESS),
     "torn_tail": Look(Role.WARNING, bold=True),
     "corrupt": Look(Role.ERROR, bold=True),
+    "damaged": Look(Role.WARNING, bold=True),
 }
 """The outcome of checking one stream on disk (``l0tui verify``)."""
 

@@ -52,7 +52,7 @@ SORTABLE = [key for key, _ in COLUMNS if key != "mark"]
 def row_status(row: StreamRow) -> str:
     if row.meta is None:
         return "unreadable" if row.error and row.error != "empty stream" else "empty"
-    return row.meta.status
+    return "damaged" if row.note else row.meta.status
 
 
 def sort_value(row: StreamRow, column: str) -> Any:

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from l0core import StoreConnectionError, create_event_store
-from tests.services import _unavailable, postgres_dsn
+from tests.services import _unavailable, postgres_dsn, unique_name
 
 ROLE = "l0_password_check"
 RIGHT = "right-horse-battery"
@@ -38,8 +38,11 @@ async def test_wrong_password_is_one_clear_line() -> None:
         _unavailable(f"the server at {host} does not check passwords for {ROLE} "
                      "(.ci/run adds a scram-sha-256 line for it to pg_hba.conf)")
 
-    good = await create_event_store(f"postgresql://{ROLE}:{RIGHT}@{host}/postgres",
-                                    read_only=True)
+    # A schema of its own: what the shared database already holds (tables of other
+    # roles under the default prefix) must not decide this test.
+    good = await create_event_store(
+        f"postgresql://{ROLE}:{RIGHT}@{host}/postgres?schema={unique_name('pw')}",
+        read_only=True)
     await good.close()
 
     with pytest.raises(StoreConnectionError) as err:

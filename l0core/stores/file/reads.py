@@ -11,6 +11,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 
+from l0core.codec import loads
 from l0core.events import EventEnvelope, validate_stream_id
 from l0core.stores.file.batch_reader import BatchReader
 from l0core.stores.file.core import FileStoreCore
@@ -126,3 +127,22 @@ class FileReads(FileStoreCore):
 
     async def list_streams(self) -> list[str]:
         return await asyncio.to_thread(self._list_sync)
+
+    def _named_sync(self, stream_id: str) -> str | None:
+        src = self._source(stream_id)
+        if src is None or src[0] == "legacy":
+            return None
+        try:
+            with open(src[1], "rb") as fh:
+                first = fh.readline(1 << 20)
+            item = loads(first)
+        except (OSError, ValueError):
+            return None
+        named = item.get("streamId", item.get("stream_id")) if isinstance(item, dict) else None
+        return named if isinstance(named, str) and named != stream_id else None
+
+    async def content_stream_id(self, stream_id: str) -> str | None:
+        """The stream the file's first envelope names when it is not ``stream_id`` (a file
+        renamed or copied under another name), else None."""
+        validate_stream_id(stream_id)
+        return await asyncio.to_thread(self._named_sync, stream_id)

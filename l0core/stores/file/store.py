@@ -53,7 +53,12 @@ class FileEventStore(InlineAppends, GroupCommit, FileReads, FileSnapshots, FileF
         if self.read_only:
             if not os.path.isdir(self.root):
                 raise StoreConfigError(f"{self.root} is not a directory")
+            if not os.access(self.root, os.R_OK | os.X_OK):
+                raise StoreConfigError(f"{self.root}: permission denied (cannot list the "
+                                       "directory)")
         else:
+            if os.path.exists(self.root) and not os.path.isdir(self.root):
+                raise StoreConfigError(f"{self.root} is a file, not a store directory")
             try:
                 os.makedirs(self.root, exist_ok=True)
             except OSError as exc:
