@@ -21,6 +21,10 @@ temporary directory, opens it read-only and runs the app headless through Pilot 
   stream is loaded and collects between frames (``l0tui/heap.py``). Every
   collection during the seeks is timed, wherever it ran, and reported per seek, so
   the work moved out of the frames is still on the table;
+- provenance: the content view's text cursor at random seqs; one arrow-key move
+  (the character's provenance looked up, the cursor drawn, the pane repainted), the
+  lookup alone, and the scrub step while the text cursor is on (it then cuts every
+  line of the pane, not only the tail);
 - resident memory of the process after the load (the stream itself included);
 - machine: p95/p50 of a fixed pure-Python loop, timed before the app starts, so a
   reader can tell how much of the scrub tail is the machine's own jitter.
@@ -161,9 +165,53 @@ async def measure(directory: Path, seeks: int, rounds: int) -> dict[str, Any]:
             keys.append((time.perf_counter() - t) * 1000)
         out["key 'j' via Pilot p50 (ms)"] = median_of(keys)
         out["key 'j' via Pilot p95 (ms)"] = percentile(keys, 95)
+        out.update(await measure_provenance(screen, pilot, rng, min(seeks, 200)))
         out["RSS at end (MB)"] = rss_mb()
     await store.close()
     return out
+
+
+async def measure_provenance(screen: DebuggerScreen, pilot: Any, rng: random.Random,
+                             moves: int) -> dict[str, Any]:
+    """The text cursor at random seqs: one arrow-key move (the provenance lookup, the
+    cursor drawn, the pane repainted) and the scrub step while the text cursor is on."""
+    view = screen.content_view
+    view.focus()
+    await pilot.pause()
+    render = _RenderTimer(screen)
+    last = screen.timeline.last_seq
+    move: list[float] = []
+    lookup: list[float] = []
+    scrub: list[float] = []
+    for _ in range(moves):
+        seq = rng.randint(0, last)
+        render.spent = 0.0
+        t = time.perf_counter()
+        screen.goto(seq)
+        t_handler = (time.perf_counter() - t) * 1000
+        await pilot.pause()
+        screen._on_timer_update()
+        scrub.append(t_handler + render.spent * 1000)
+        if view.text_cursor is None:
+            view.action_move_text(-1, 0)  # the first key puts the cursor on the end
+        render.spent = 0.0
+        t = time.perf_counter()
+        view.action_move_text(-1, 0)
+        t_move = (time.perf_counter() - t) * 1000
+        await pilot.pause()
+        screen._on_timer_update()
+        move.append(t_move + render.spent * 1000)
+        if view.text_cursor is not None:
+            t = time.perf_counter()
+            screen.timeline.provenance(seq, view.text_cursor)
+            lookup.append((time.perf_counter() - t) * 1000)
+    render.restore()
+    return {
+        "provenance move p50 / p95 (ms)": f"{median_of(move):.2f} / {percentile(move, 95):.2f}",
+        "provenance move p95 (ms)": percentile(move, 95),
+        "provenance lookup p95 (ms)": percentile(lookup, 95) if lookup else float("nan"),
+        "scrub step with text cursor p95 (ms)": percentile(scrub, 95),
+    }
 
 
 def machine_jitter(samples: int = 500) -> float:
@@ -200,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     targets = {"first paint (s)": "<= 2", "scrub step p95 (ms), median of rounds": "<= 16",
+               "provenance move p95 (ms)": "<= 16",
                "RSS after load (MB)": "<= 400"}
     print(table(["measure", "value", "target"],
                 [[k, v, targets.get(k, "")] for k, v in results.items()]))

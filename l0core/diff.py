@@ -20,10 +20,16 @@ one of three ways and reports the result as data:
 
 Timestamps never count as a difference (two recordings of one output differ in
 time); the summary reports durations separately.
+
+:func:`diff_words` compares what two runs wrote rather than how they tokenised
+it: the texts split into words and whitespace runs, aligned the same way, so two
+runs that cut the same words into different tokens show no difference, and the
+first different word is traced to the seq that wrote it on each side.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -448,3 +454,194 @@ def _nearest(pairs: list[tuple[int | None, int | None]], side: int, n: int) -> l
             else:
                 pending.append(mine)
     return out
+
+
+# ───────────────────────────── words ─────────────────────────────
+
+_WORD_RE = re.compile(r"\s+|\S+")
+
+
+def split_words(text: str) -> list[str]:
+    """``text`` as alternating runs of non-space and of whitespace (joined, ``text``)."""
+    return _WORD_RE.findall(text)
+
+
+@dataclass(frozen=True, slots=True)
+class WordChange:
+    """One run of words that differ: ``a[a_lo:a_hi]`` became ``b[b_lo:b_hi]`` (offsets
+    in each side's text; an empty range is a pure insertion or deletion)."""
+
+    a_lo: int
+    a_hi: int
+    b_lo: int
+    b_hi: int
+    a_text: str
+    b_text: str
+
+    @property
+    def tag(self) -> str:
+        if self.a_lo == self.a_hi:
+            return "insert"
+        if self.b_lo == self.b_hi:
+            return "delete"
+        return "replace"
+
+
+@dataclass(frozen=True, slots=True)
+class WordDivergence:
+    """The first changed word on each side and the seq of the event that wrote it."""
+
+    a_word: str
+    b_word: str
+    a_offset: int
+    b_offset: int
+    a_seq: int | None
+    b_seq: int | None
+
+    def describe(self) -> str:
+        def side(name: str, word: str, seq: int | None) -> str:
+            where = f" at #{seq}" if seq is not None else ""
+            return f"{name} {_short(word) if word else '(nothing)'}{where}"
+
+        return f"first different word: {side('A', self.a_word, self.a_seq)} vs " \
+               f"{side('B', self.b_word, self.b_seq)}"
+
+
+@dataclass(slots=True)
+class WordDiff:
+    """Two texts compared word by word (token boundaries play no part)."""
+
+    a_text: str
+    b_text: str
+    changes: list[WordChange]
+    first: WordDivergence | None
+
+    @property
+    def identical(self) -> bool:
+        return not self.changes
+
+
+def word_changes(a: str, b: str) -> list[WordChange]:
+    """The runs of words (and whitespace) that differ between ``a`` and ``b``.
+
+    Aligned like the event diff (common ends, unique anchors, then
+    :class:`difflib.SequenceMatcher`); differing runs that only whitespace
+    separates are merged into one change.
+    """
+    wa, wb = split_words(a), split_words(b)
+    starts_a, starts_b = _offsets(wa), _offsets(wb)
+    changes: list[WordChange] = []
+    pending: list[int] | None = None  # [alo, ahi, blo, bhi] in word indexes
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            alo, ahi, blo, bhi = (starts_a[pending[0]], starts_a[pending[1]],
+                                  starts_b[pending[2]], starts_b[pending[3]])
+            changes.append(WordChange(alo, ahi, blo, bhi, a[alo:ahi], b[blo:bhi]))
+            pending = None
+
+    def mark(alo: int, ahi: int, blo: int, bhi: int) -> None:
+        nonlocal pending
+        if pending is not None and pending[1] == alo and pending[3] == blo:
+            pending[1], pending[3] = ahi, bhi
+        else:
+            flush()
+            pending = [alo, ahi, blo, bhi]
+
+    for alo, ahi, blo, bhi in _align_content(wa, wb):
+        n = min(ahi - alo, bhi - blo)
+        k = 0
+        while k < n:
+            if wa[alo + k] == wb[blo + k]:
+                flush()
+                k += 1
+                continue
+            j = k
+            while j < n and wa[alo + j] != wb[blo + j]:
+                j += 1
+            mark(alo + k, alo + j, blo + k, blo + j)
+            k = j
+        if ahi - alo > n or bhi - blo > n:
+            mark(alo + n, ahi, blo + n, bhi)
+    flush()
+    return _join_over_spaces(a, b, changes)
+
+
+def _join_over_spaces(a: str, b: str, changes: list[WordChange]) -> list[WordChange]:
+    """Merge changes that only whitespace separates on both sides (a rewritten
+    phrase reads as one change, not one per word)."""
+    out: list[WordChange] = []
+    for c in changes:
+        if out:
+            p = out[-1]
+            if not a[p.a_hi : c.a_lo].strip() and not b[p.b_hi : c.b_lo].strip():
+                out[-1] = WordChange(p.a_lo, c.a_hi, p.b_lo, c.b_hi,
+                                     a[p.a_lo : c.a_hi], b[p.b_lo : c.b_hi])
+                continue
+        out.append(c)
+    return out
+
+
+def _offsets(words: list[str]) -> list[int]:
+    """Start offset of each word, and the total length last."""
+    out = [0] * (len(words) + 1)
+    total = 0
+    for i, w in enumerate(words):
+        out[i] = total
+        total += len(w)
+    out[len(words)] = total
+    return out
+
+
+def _leading_space(text: str) -> int:
+    """How many whitespace characters open ``text`` (0 when it is all whitespace)."""
+    stripped = text.lstrip()
+    return len(text) - len(stripped) if stripped else 0
+
+
+def _first_word(text: str) -> str:
+    words = text.split()
+    return words[0] if words else text
+
+
+def _writer(tl: Timeline, seq: int, base: int, offset: int, length: int) -> int | None:
+    """The seq that wrote the visible text's character at ``offset`` (or the one
+    before it, for an insertion at the end)."""
+    if length == 0:
+        return None
+    p = tl.provenance(seq, base + min(offset, length - 1))
+    return p.written_by
+
+
+def diff_words(
+    a: Timeline, b: Timeline, a_seq: int | None = None, b_seq: int | None = None
+) -> WordDiff:
+    """Compare what each run shows at ``a_seq`` / ``b_seq`` (default: the last seq) by words.
+
+    What a run shows is its cursor attempt's output (``Timeline.visible_start``):
+    the final content after COMPLETE. The first divergence is named by its word
+    on each side and the seq that wrote it (through the provenance index).
+    """
+    def visible(tl: Timeline, seq: int | None) -> tuple[str, int, int]:
+        if len(tl) == 0:
+            return "", 0, -1
+        s = tl.last_seq if seq is None else seq
+        start = tl.visible_start(s)
+        return tl.content_at(s, start), start, s
+
+    ta, base_a, sa = visible(a, a_seq)
+    tb, base_b, sb = visible(b, b_seq)
+    changes = word_changes(ta, tb)
+    first: WordDivergence | None = None
+    if changes:
+        c = changes[0]
+        a_off = c.a_lo + _leading_space(c.a_text)
+        b_off = c.b_lo + _leading_space(c.b_text)
+        first = WordDivergence(
+            a_word=_first_word(c.a_text), b_word=_first_word(c.b_text),
+            a_offset=a_off, b_offset=b_off,
+            a_seq=_writer(a, sa, base_a, a_off, len(ta)) if sa >= 0 else None,
+            b_seq=_writer(b, sb, base_b, b_off, len(tb)) if sb >= 0 else None,
+        )
+    return WordDiff(ta, tb, changes, first)

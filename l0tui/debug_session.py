@@ -50,6 +50,8 @@ class Title:
     match_count: int
     loading: tuple[int, int] | None
     """(events loaded, events expected) while a load of known size runs, else None."""
+    tailing: bool = False
+    """Following with the cursor kept on the newest event (until the user moves it)."""
 
 
 class DebugSession:
@@ -72,6 +74,9 @@ class DebugSession:
         self.expected_total = 0
         """Events the store had when loading started (for the progress shown)."""
         self.following = False
+        self.tailing = False
+        """The cursor stays on the newest event as events arrive, like ``tail -f``,
+        until the user moves it; :meth:`tail` (``G``) resumes."""
         self.follow_finished = False
         """Following ended because the stream finished (nothing more will come)."""
         self.load_error: str | None = None
@@ -112,12 +117,12 @@ class DebugSession:
         """Add events loaded or followed; the seq the cursor should move to, if any.
 
         That is the first seq when these are the first events, or the new last seq
-        when following with the cursor at the end and playback paused (the view
-        sticks to the end like ``tail -f``).
+        when following, playback paused, and the cursor tailing (see :attr:`tailing`)
+        or at the end (the view sticks to the end like ``tail -f``).
         """
         tl = self.timeline
         first = len(tl) == 0
-        at_end = self.cursor >= tl.last_seq
+        at_end = self.cursor >= tl.last_seq or self.tailing
         tl.extend(batch)
         if first and batch and isinstance(batch[0].event, StartEvent):
             self.model = batch[0].event.options.model or ""
@@ -129,21 +134,30 @@ class DebugSession:
 
     # ── the cursor ──
 
-    def goto(self, seq: int, *, from_player: bool = False) -> None:
+    def goto(self, seq: int, *, from_player: bool = False, tail: bool = False) -> None:
         """Move the cursor to ``seq``, clamped to what is loaded, and tell the observers.
 
         A move the user made while playing re-anchors playback there; ``from_player``
-        marks the moves playback itself makes.
+        marks the moves playback itself makes, ``tail`` the moves that keep the
+        cursor on the newest event. Any other move stops :attr:`tailing`.
         """
         tl = self.timeline
         if len(tl) == 0:
             return
+        if not tail and not from_player:
+            self.tailing = False
         seq = max(0, min(tl.last_seq, seq))
         self.cursor = seq
         if not from_player:
             self.player.seek(seq)
         for observer in self._observers:
             observer(seq)
+
+    def tail(self) -> None:
+        """Go to the newest event and stay there as events arrive (while the stream
+        may still grow; else just go to the end)."""
+        self.tailing = self.can_follow
+        self.goto(self.timeline.last_seq, tail=True)
 
     @property
     def envelope(self) -> EventEnvelope | None:
@@ -248,6 +262,7 @@ class DebugSession:
             match_position=self.search.position(self.cursor) if searching else 0,
             match_count=len(self.search.matches),
             loading=loading,
+            tailing=self.following and self.tailing,
         )
 
     @property

@@ -29,7 +29,8 @@ import orjson
 
 from l0core import BaseEventStore, ErrorEvent, EventEnvelope, GuardrailEvent, StreamNotFoundError
 from l0core.codec import encode_envelope
-from l0core.timeline import Timeline
+from l0core.timeline import Timeline, attempt_lineage
+from l0tui.attempt_report import LINEAGE_COLUMNS, TIMING_COLUMNS, lineage_cells, timing_cells
 from l0tui.display.escape import Scheme, clean
 
 if TYPE_CHECKING:
@@ -144,7 +145,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def markdown_report(timeline: Timeline, *, source: str = "") -> str:
     """A Markdown report of the whole stream in ``timeline``.
 
-    Sections: summary, attempts, guardrail violations, errors, final content.
+    Sections: summary, attempts (with their lineage: trigger, backoff, ending, text
+    carried over; and their timing), guardrail violations, errors, final content.
     ``source`` names the store (shown under the title; mask passwords before).
     """
     if len(timeline) == 0:
@@ -180,6 +182,14 @@ def markdown_report(timeline: Timeline, *, source: str = "") -> str:
           a.outcome, md_inline(a.reason or "-"), md_inline(a.resumed_from + a.content, 80)]
          for a in timeline.attempts()],
     )
+    lines += ["", "### Attempt lineage", ""]
+    lines += _table(list(LINEAGE_COLUMNS),
+                    [[md_inline(cell) for cell in lineage_cells(a)]
+                     for a in attempt_lineage(timeline)])
+    lines += ["", "### Timing per attempt", ""]
+    lines += _table(list(TIMING_COLUMNS),
+                    [[md_inline(cell) for cell in timing_cells(t)]
+                     for t in timeline.attempt_timings()])
     violations: list[list[str]] = []
     errors: list[list[str]] = []
     for seq in timeline.landmarks():

@@ -50,6 +50,7 @@ from l0core.fold import STATE_FIELDS, ReplayedState
 from l0core.timeline.attempts import Attempt, split_attempts
 from l0core.timeline.content import ContentVersion
 from l0core.timeline.minimap import Minimap
+from l0core.timeline.provenance import CharProvenance, ProvenanceIndex
 from l0core.timeline.ranks import CLASS_RANK, IMPORTANCE, IS_TOKEN, RANK, TOKEN_OR_NONE, TOKEN_RANK
 from l0core.timeline.search import (
     SEARCH_SCOPES,
@@ -58,7 +59,15 @@ from l0core.timeline.search import (
     search_payloads,
     search_tokens,
 )
-from l0core.timeline.timing import Timing, per_bucket, summarize
+from l0core.timeline.timing import (
+    AttemptTiming,
+    Timing,
+    arrival_gaps,
+    attempt_timing,
+    max_gap_per_bucket,
+    per_bucket,
+    summarize,
+)
 from l0core.timeline.tokens import EXACT_INT, TS_INT, TS_KEPT, TokenColumns
 
 __all__ = ["IMPORTANCE", "Timeline", "load_timeline"]
@@ -137,6 +146,7 @@ class Timeline:
         self._minimap = Minimap(self._rank, self._lm_seq, self._lm_rank)
         self._cache: dict[Any, Any] = {}  # derived answers, dropped by extend()
         self._payload_cache: list[tuple[int, bytes]] = []
+        self._provenance = ProvenanceIndex(self)
         env_list = envelopes if isinstance(envelopes, Sequence) else list(envelopes)
         if env_list:
             self.extend(env_list)
@@ -582,6 +592,40 @@ class Timeline:
         starts = [a.start_seq for a in attempts]
         return attempts[bisect_right(starts, seq) - 1].copy()
 
+    # ───────────────────────────── provenance ─────────────────────────────
+
+    def provenance(self, seq: int, offset: int) -> CharProvenance:
+        """Where ``content_at(seq)[offset]`` came from (rules: :mod:`.provenance`)."""
+        return self._provenance.at(seq, offset)
+
+    def unproduced_spans(
+        self, seq: int, start: int = 0, stop: int | None = None
+    ) -> list[tuple[int, int]]:
+        """The ``[lo, hi)`` ranges of ``content_at(seq)[start:stop]`` that no TOKEN wrote
+        (text a COMPLETE or CONTINUATION brought that differs from the tokens)."""
+        return self._provenance.unproduced(seq, start, stop)
+
+    def visible_start(self, seq: int) -> int:
+        """Where the output of the attempt at ``seq`` begins in ``content_at(seq)``.
+
+        The fold keeps a failed attempt's tokens before the next attempt's; the
+        attempt's own output (its checkpoint plus its tokens, or the final content
+        after COMPLETE) is ``content_at(seq, visible_start(seq))``.
+        """
+        self._check(seq)
+        return self._provenance.visible_start(seq)
+
+    def attempt_number(self, seq: int) -> int:
+        """The number (from 1) of the attempt holding ``seq``, without building attempts."""
+        self._check(seq)
+        return self._provenance.attempt_number(seq)
+
+    def token_gap_ms(self, seq: int) -> float | None:
+        """Milliseconds from the TOKEN before ``seq`` to ``seq`` (None: no earlier token)."""
+        self._check(seq)
+        before = self._rank.rfind(TOKEN_RANK, 0, seq)
+        return self._ts[seq] - self._ts[before] if before >= 0 else None
+
     # ───────────────────────────── timing ─────────────────────────────
 
     def ts(self, seq: int) -> float:
@@ -634,6 +678,29 @@ class Timeline:
         if not self._ts:
             return [0] * max(0, buckets)
         return per_bucket(self._sorted_token_ts(), self._ts[0], self._ts[-1], buckets)
+
+    def gap_buckets(self, buckets: int) -> list[float]:
+        """Per equal time bucket (as :meth:`rate_buckets`), the longest inter-token gap
+        ending in it, in ms."""
+        if not self._ts:
+            return [0.0] * max(0, buckets)
+        gaps: array[float] | None = self._cache.get("arrival_gaps")
+        if gaps is None:
+            gaps = self._cache["arrival_gaps"] = arrival_gaps(self._sorted_token_ts())
+        return max_gap_per_bucket(self._sorted_token_ts(), gaps, self._ts[0], self._ts[-1],
+                                  buckets)
+
+    def attempt_timings(self, stall_ms: float = 2000.0) -> list[AttemptTiming]:
+        """Timing of each attempt: first token, gap percentiles, stalls, tokens/s."""
+        stalls = self.timing(stall_ms).stalls
+        starts = self._provenance.attempt_starts()
+        out = []
+        for n, start in enumerate(starts, start=1):
+            stop = starts[n] if n < len(starts) else len(self)
+            stamps = array("d", compress(self._ts[start:stop],
+                                         self._rank[start:stop].translate(IS_TOKEN)))
+            out.append(attempt_timing(n, start, stop - 1, self._ts[start], stamps, stalls))
+        return out
 
     # ───────────────────────────── search ─────────────────────────────
 

@@ -1,5 +1,10 @@
 """``l0tui diff STORE A B``: compare two streams (the TUI on a terminal; exit 1 when they differ).
 
+Two comparisons are reported: the events aligned (``--align``), and the final
+texts word by word (:func:`l0core.diff.diff_words`), where two runs that cut the
+same words into different tokens show no difference and the first different word
+is named with the seq that wrote it on each side.
+
 Where the streams live, in order of precedence:
 
 - ``STORE_A:ID_A STORE_B:ID_B``: a spec is split on its LAST ``:`` when what follows
@@ -36,7 +41,7 @@ from l0tui.display.vocabulary import DIFFERENT, DIFFERS, IDENTICAL, SAME, Look, 
 from l0tui.output import Output
 
 if TYPE_CHECKING:
-    from l0core.diff import StreamDiff
+    from l0core.diff import StreamDiff, WordDiff
     from l0core.timeline import Timeline
 
 HELP = "compare two streams (TUI on a terminal; exit 1 when they differ)"
@@ -65,6 +70,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="how events are paired (default: content)")
     parser.add_argument("--limit", type=int, default=50, metavar="N",
                         help="differences listed in text output (default 50; JSON lists all)")
+    parser.add_argument("--words", type=int, default=20, metavar="N",
+                        help="changed words listed in text output (default 20; JSON lists all)")
     parser.add_argument("--no-tui", action="store_true", help="never open the TUI")
     parser.add_argument("--json", action="store_true", help="the comparison as JSON")
     parser.add_argument("--plain", action="store_true", help="plain text, no colours, no TUI")
@@ -138,6 +145,18 @@ def _details(d: Any, a: Timeline, b: Timeline) -> str:
     return (": " + "; ".join(changes)) if changes else ""
 
 
+def words_json(words: WordDiff) -> dict[str, Any]:
+    first = words.first
+    return {
+        "identical": words.identical,
+        "firstDivergence": None if first is None else {
+            "aWord": first.a_word, "bWord": first.b_word, "aOffset": first.a_offset,
+            "bOffset": first.b_offset, "aSeq": first.a_seq, "bSeq": first.b_seq},
+        "changes": [{"tag": c.tag, "aOffset": c.a_lo, "bOffset": c.b_lo, "a": c.a_text,
+                     "b": c.b_text} for c in words.changes],
+    }
+
+
 def to_json(diff: StreamDiff, left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     first = next((d for d in diff.differences if d.a_seq is not None or d.b_seq is not None),
                  None)
@@ -158,7 +177,7 @@ def to_json(diff: StreamDiff, left: dict[str, Any], right: dict[str, Any]) -> di
 async def run(args: argparse.Namespace, out: Output) -> int:
     if args.limit < 0:
         raise ValueError(f"--limit must be >= 0, got {args.limit}")
-    from l0core.diff import diff_timelines
+    from l0core.diff import diff_timelines, diff_words
 
     left_store, left_id, right_store, right_id = resolve(args)
     async with AsyncExitStack() as stack:
@@ -168,14 +187,18 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         timeline_a = await load_timeline(store_a, left_id)
         timeline_b = await load_timeline(store_b, right_id)
     diff = diff_timelines(timeline_a, timeline_b, align=args.align)
+    words = diff_words(timeline_a, timeline_b)
     left: dict[str, Any] = {"store": describe_location(left_store), "streamId": left_id,
                             "events": len(timeline_a)}
     right: dict[str, Any] = {"store": describe_location(right_store), "streamId": right_id,
                              "events": len(timeline_b)}
     status = 0 if diff.identical else 1
     if out.json_mode:
-        out.json(to_json(diff, left, right))
+        out.json({**to_json(diff, left, right), "words": words_json(words)})
         return status
+    if args.words < 0:
+        raise ValueError(f"--words must be >= 0, got {args.words}")
+    changed_words = words.changes[: args.words]
     shown = diff.differences[: args.limit]
     details = {id(d): _details(d, timeline_a, timeline_b) for d in shown}
     hidden = len(diff.differences) - len(shown)
@@ -198,6 +221,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
         if hidden:
             out.show(Text(f"… {hidden} more difference(s) (--limit, or --json for all)",
                           style=muted))
+        out.show(_words_text(words, changed_words, muted))
         out.show(Text("identical" if diff.identical
                       else f"differ: {len(diff.differences)} difference(s)",
                       style=terminal_style(IDENTICAL if diff.identical else DIFFERENT)))
@@ -213,6 +237,41 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                  shorten(dif.description + details[id(dif)], 300)))
     if hidden:
         out.row(("more", str(hidden)))
+    if words.first is not None:
+        f = words.first
+        out.row(("first-word", f.a_word, "-" if f.a_seq is None else str(f.a_seq),
+                 f.b_word, "-" if f.b_seq is None else str(f.b_seq)))
+    for c in changed_words:
+        out.row(("word", c.tag, str(c.a_lo), str(c.b_lo), shorten(c.a_text, 140),
+                 shorten(c.b_text, 140)))
+    out.row(("words", "identical" if words.identical else "differ", str(len(words.changes))))
     out.row(("result", "identical" if diff.identical else "differ",
              str(len(diff.differences))))
     return status
+
+
+def _words_text(words: WordDiff, shown: list[Any], muted: str) -> Text:
+    """The word comparison on a terminal: the first different word, then each change
+    as ``-removed+`` ``+added+`` with the words around it."""
+    if words.identical:
+        return Text("final text: the same words", style=terminal_style(IDENTICAL))
+    out = Text()
+    first = words.first
+    if first is not None:
+        out.append(shorten(first.describe(), 200) + "\n", style="bold")
+    old, new = terminal_style(Look(Role.ERROR)), terminal_style(Look(Role.SUCCESS))
+    for c in shown:
+        before = words.a_text[max(0, c.a_lo - 30) : c.a_lo]
+        after = words.a_text[c.a_hi : c.a_hi + 30]
+        out.append(f"@{c.a_lo}/{c.b_lo}  ", style=muted)
+        out.append(shorten(before, 30), style=muted)
+        if c.a_text:
+            out.append(shorten(c.a_text, 80), style=f"{old} strike")
+        if c.b_text:
+            out.append(shorten(c.b_text, 80), style=f"{new} underline")
+        out.append(shorten(after, 30) + "\n", style=muted)
+    more = len(words.changes) - len(shown)
+    if more:
+        out.append(f"… {more} more changed word run(s) (--words, or --json for all)\n",
+                   style=muted)
+    return out

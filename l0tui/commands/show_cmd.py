@@ -1,4 +1,6 @@
-"""``l0tui show STORE ID [--seq N]``: the state of a stream at a seq."""
+"""``l0tui show STORE ID [--seq N] [--attempts] [--timing]``: the state of a stream at a
+seq, or its attempts (what started each, backoff, what a continuation carried over)
+and their timing (first token, gap percentiles, stalls, tokens per second)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,17 @@ from rich.text import Text
 
 from l0core import EventReplayer, StreamNotFoundError
 from l0core.codec import encode_event
+from l0core.stores.base import BaseEventStore
+from l0core.timeline import attempt_lineage, load_timeline
+from l0core.timeline.lineage import lineage_rows
+from l0tui.attempt_report import (
+    LINEAGE_COLUMNS,
+    TIMING_COLUMNS,
+    lineage_cells,
+    ms,
+    timing_cells,
+    timing_json,
+)
 from l0tui.commands.common import default_location, open_store, state_to_json
 from l0tui.display.colours import kind_style
 from l0tui.display.escape import shorten, terminal_text
@@ -23,8 +36,11 @@ EPILOG = """examples:
   l0tui show demo_streams 03-guardrail-retry
   l0tui show demo_streams 03-guardrail-retry --seq 12
   l0tui show sqlite:///runs.db l0_abc --seq -1 --json | jq .state.retryAttempts
+  l0tui show demo_streams 04-fallback-after-two-failures --attempts
+  l0tui show demo_streams 02-network-retry-continuation --timing
 
---seq counts from the end when negative (-1 is the last event).
+--seq counts from the end when negative (-1 is the last event). --attempts and
+--timing describe the whole stream instead of the state at a seq.
 """
 
 
@@ -33,6 +49,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stream_id", metavar="ID", help="the stream")
     parser.add_argument("--seq", type=int, default=-1,
                         help="state after events 0..N (default: -1, the last)")
+    parser.add_argument("--attempts", action="store_true",
+                        help="the attempt lineage: what started each attempt, its backoff, "
+                             "tokens, how it ended, what a continuation carried over")
+    parser.add_argument("--timing", action="store_true",
+                        help="per attempt: time to first token, gap percentiles, stalls, "
+                             "tokens per second")
+    parser.add_argument("--stall-ms", type=float, default=2000.0,
+                        help="a gap of at least this many ms is a stall (default 2000)")
     parser.add_argument("--json", action="store_true", help="the state as a JSON object")
     parser.add_argument("--plain", action="store_true", help="plain text, no colours")
 
@@ -40,6 +64,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 async def run(args: argparse.Namespace, out: Output) -> int:
     location = default_location() if args.store == "-" else args.store
     async with open_store(location) as store:
+        if args.attempts or args.timing:
+            return await _attempts(store, args, out)
         last = await store.get_last_seq(args.stream_id)
         if last < 0:
             raise StreamNotFoundError(args.stream_id)
@@ -88,4 +114,40 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     else:
         rows.append(("content", state.content))
         out.fields(rows)
+    return 0
+
+
+async def _attempts(store: BaseEventStore, args: argparse.Namespace, out: Output) -> int:
+    """``--attempts`` and/or ``--timing``: tables over the whole stream."""
+    if await store.get_last_seq(args.stream_id) < 0:
+        raise StreamNotFoundError(args.stream_id)
+    tl = await load_timeline(store, args.stream_id)
+    lineage = attempt_lineage(tl) if args.attempts else []
+    timings = tl.attempt_timings(args.stall_ms) if args.timing else []
+    if out.json_mode:
+        doc: dict[str, object] = {"streamId": args.stream_id, "lastSeq": tl.last_seq}
+        if args.attempts:
+            doc["attempts"] = lineage_rows(lineage)
+        if args.timing:
+            overall = tl.timing(args.stall_ms)
+            doc["timing"] = {"timeToFirstTokenMs": overall.time_to_first_token_ms,
+                             "durationMs": overall.duration_ms,
+                             "attempts": [timing_json(t) for t in timings]}
+        out.json(doc)
+        return 0
+    if args.attempts:
+        out.table(LINEAGE_COLUMNS, [lineage_cells(a) for a in lineage],
+                  title=f"{args.stream_id}: attempts", justify_right=("#",),
+                  wrap=("started by", "ended", "carried over"))
+    if args.timing:
+        overall = tl.timing(args.stall_ms)
+        out.fields([("time to first token", ms(overall.time_to_first_token_ms)),
+                    ("duration", ms(overall.duration_ms)),
+                    ("stalls", f"{len(overall.stalls)} (gaps >= {args.stall_ms:g} ms)")],
+                   title=f"{args.stream_id}: timing")
+        out.table(TIMING_COLUMNS, [timing_cells(t) for t in timings],
+                  justify_right=TIMING_COLUMNS[2:])
+        for t in timings:
+            for seq, gap in t.stalls:
+                out.line(f"stall: attempt {t.attempt}, {ms(gap)} before #{seq}")
     return 0

@@ -7,6 +7,8 @@ it); this screen binds the keys to it, forwards each cursor move to the panes, a
 feeds it events: the stream loads in a worker, a small first batch then big ones, and
 the screen is usable for the part already loaded. Playback moves the cursor from a
 clock; follow mode appends events as the stream is written (``store.subscribe``).
+A stream still being written opens on its newest event and stays there as events
+arrive (``tail -f``) until the user moves the cursor; ``G`` / end resumes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from l0tui.messages import OpenDiff
 from l0tui.playback import Player
 from l0tui.screens.event_detail import EventDetailScreen
 from l0tui.screens.kind_picker import KindPickerScreen
+from l0tui.screens.lineage import LineageScreen
 from l0tui.screens.prompt import PromptScreen
 from l0tui.widgets.content_view import ContentView
 from l0tui.widgets.debug_title import DebuggerTitle
@@ -73,7 +76,13 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
 - **:** go to seq (negative counts from the end); **/** search (prefix `re:` for a
   regex), **n / N** next / previous match
 - **space** play / pause, **+ / -** speed (0.25x to 64x), **p** recorded or uniform pacing
-- **f** follow a stream that is still being written
+- **f** follow a stream that is still being written; one that is opens on its newest
+  event and stays there (the title says `tail`) until you move; **G** resumes
+- **a**: the attempts (what started each, backoff, how it ended, what a continuation
+  carried over); enter goes to one
+- **w**: the rate strip shows the gaps between tokens (p50 / p95 marked, stalls)
+- **tab** to the content, then **arrows** or a click: where the character under the
+  text cursor came from; **o**: go to the TOKEN that wrote it
 - **c / C**: jump to where the selected state field last / next changes
 - **enter**: the whole event; **d**: compare with another stream; **x**: export (JSONL,
   Markdown report, SVG); **q**: back
@@ -111,6 +120,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         Binding("minus", "slower", "Slower", id="debugger.slower"),
         Binding("p", "pacing", "Pacing", show=False, id="debugger.pacing"),
         Binding("f", "follow", "Follow", show=False, id="debugger.follow"),
+        Binding("a", "attempts", "Attempts", show=False, id="debugger.attempts"),
+        Binding("w", "gaps", "Gaps", show=False, id="debugger.gaps"),
         Binding("c", "field_change(-1)", "Last change", show=False,
                 id="debugger.field_last_change"),
         Binding("C", "field_change(1)", "Next change", show=False,
@@ -133,6 +144,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self._settled = False  # heap.settle() was called for this screen's stream
         self._moved_at = 0.0  # time.monotonic() of the last cursor move
         self.first_paint_at: float | None = None
+        self.damage_note: str | None = None
+        """What is wrong with the stream's stored seqs, when the store found damage."""
         """``time.perf_counter()`` after the first frame with events (benchmarks read it)."""
         # The panes, made here so that a cursor move reaches them without a DOM query.
         self.scrubber = Scrubber(id="scrubber")
@@ -273,7 +286,23 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
                              f"{self.store.describe()}")
         self._refresh_title()
         if session.load_error is None and not session.is_empty and not session.is_terminated:
+            # still being written: show the newest event and keep showing it
+            if session.cursor == 0 or session.tailing:
+                session.tail()
             self.set_follow(True)
+        if session.load_error is None and not session.is_empty:
+            await self._note_damage()
+
+    async def _note_damage(self) -> None:
+        """Say so when the stored seqs are damaged (stores of the spec's example layouts)."""
+        try:
+            damage = await self.store.seq_damage(self.stream_id)
+        except Exception:  # the events read; a failed check only loses the note
+            return
+        if damage:
+            self.damage_note = damage.describe()
+            self.notify(clean(self.damage_note, limit=400), title="stored seqs damaged",
+                        severity="warning", timeout=15)
 
     def _extend(self, batch: list[EventEnvelope]) -> None:
         first = self.session.is_empty
@@ -284,7 +313,7 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         if self.loaded or self._batches % 10 == 1:
             self.rate_strip.timeline_grew()  # timing stats cost O(n log n): not every batch
         if target is not None:
-            self.goto(target)
+            self.session.goto(target, tail=True)  # not the user's move: keeps tailing
         else:
             self._refresh_title()
         if first:
@@ -342,7 +371,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
         self.goto(0)
 
     def action_last(self) -> None:
-        self.goto(self.timeline.last_seq)
+        self.session.tail()
+        self._refresh_title()
 
     def _jump(self, seq: int | None, what: str) -> None:
         if seq is None:
@@ -451,6 +481,20 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
     def action_follow(self) -> None:
         self.set_follow(not self.following)
 
+    def action_gaps(self) -> None:
+        self.rate_strip.toggle_gaps()
+
+    def action_attempts(self) -> None:
+        """The attempt lineage; enter there moves the cursor to the attempt chosen."""
+        if self.session.is_empty:
+            return
+
+        def chosen(seq: int | None) -> None:
+            if seq is not None:
+                self.goto(seq)
+
+        self.app.push_screen(LineageScreen(self.timeline, self.cursor), chosen)
+
     # ── other actions ──
 
     def action_show_event(self) -> None:
@@ -527,4 +571,8 @@ One stream, one cursor. Every pane shows the stream at the cursor's seq.
 
     @on(StatePanel.JumpTo, "#state")
     def jump_to_field(self, message: StatePanel.JumpTo) -> None:
+        self.goto(message.seq)
+
+    @on(ContentView.JumpTo, "#content")
+    def jump_to_token(self, message: ContentView.JumpTo) -> None:
         self.goto(message.seq)

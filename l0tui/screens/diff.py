@@ -3,9 +3,10 @@
 Each side has its scrubber, state panel and content. With the lock on (the
 default), moving one side moves the other to the aligned seq that
 :func:`l0core.diff.diff_timelines` computed; with it off, only the focused side
-moves. Content is compared token by token at the two cursors; state fields that
-differ are marked ``≠``; the summary bar shows the headline deltas; ``f``/``n``/``N``
-walk the differences the diff found.
+moves. Content is compared word by word at the two cursors (token boundaries do
+not count); state fields that differ are marked ``≠``; the summary bar shows the
+headline deltas; ``f``/``n``/``N`` walk the differences the diff found, and ``w``
+goes to the tokens that wrote the first different word of the final texts.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from l0tui.widgets.scrubber import Scrubber
 from l0tui.widgets.state_panel import StatePanel
 
 if TYPE_CHECKING:
-    from l0core.diff import StreamDiff
+    from l0core.diff import StreamDiff, WordDiff
 
 IGNORED_FIELDS = frozenset({"start_ts", "end_ts"})
 """Two runs always differ in wall-clock time; the summary bar shows durations instead."""
@@ -133,6 +134,7 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         Binding("right", "side('b')", "Right", show=False, id="diff.right"),
         Binding("l", "toggle_lock", "Lock", id="diff.lock"),
         Binding("f", "first_difference", "1st diff", id="diff.first_difference"),
+        Binding("w", "first_word", "1st word", show=False, id="diff.first_word"),
         Binding("n", "next_difference", "Next diff", id="diff.next_difference"),
         Binding("N,p", "previous_difference", "Prev diff", id="diff.previous_difference"),
         Binding("]", "landmark(1)", "Next event", show=False, id="diff.next_landmark"),
@@ -173,6 +175,8 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         self.align = align
         self.timelines: dict[str, Timeline] = {}
         self.diff: StreamDiff | None = None
+        self.words: WordDiff | None = None
+        """The final texts compared by words (the first different word and its seqs)."""
         self.alignment: Alignment | None = None
         self.cursors = {"a": 0, "b": 0}
         self.difference_index: int | None = None
@@ -198,7 +202,7 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         self.run_worker(self._load(), name="diff-load", exclusive=True, exit_on_error=False)
 
     async def _load(self) -> None:
-        from l0core.diff import diff_timelines
+        from l0core.diff import diff_timelines, diff_words
 
         try:
             for side in SIDES:
@@ -215,6 +219,8 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
                                                 self.timelines["b"], align=self.align)
             self.alignment = Alignment(self.diff, len(self.timelines["a"]),
                                        len(self.timelines["b"]))
+            self.words = await asyncio.to_thread(diff_words, self.timelines["a"],
+                                                 self.timelines["b"])
         except (L0Error, OSError, ValueError) as exc:
             self.error = clean(str(exc), limit=300)
             self.header.update(Text(f"cannot compare: {self.error}", style="bold red"))
@@ -274,6 +280,21 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
 
     def action_first_difference(self) -> None:
         self._go_to_difference(0)
+
+    def action_first_word(self) -> None:
+        """Both cursors to the tokens that wrote the first different word of the final texts."""
+        words = self.words
+        if words is None or self.alignment is None:
+            return
+        first = words.first
+        if first is None:
+            self.notify("the final texts have the same words", timeout=2)
+            return
+        for side, seq in (("a", first.a_seq), ("b", first.b_seq)):
+            if seq is not None:
+                self.cursors[side] = seq
+        self.difference_index = None
+        self._show()
 
     def action_next_difference(self) -> None:
         if self.alignment is None:
@@ -415,6 +436,17 @@ state fields that differ are marked **≠**, the top bar shows the headline delt
         else:
             out.append(f"{count} differences", style="bold yellow")
             out.append("  (f first · n next · N previous)", style="dim")
+        words = self.words
+        if words is not None and words.first is not None:
+            first = words.first
+            out.append("  │ words: ", style="dim")
+            out.append(clean(first.a_word, limit=30), style="bold red")
+            out.append(f" A#{first.a_seq} → " if first.a_seq is not None else " → ", style="dim")
+            out.append(clean(first.b_word, limit=30), style="bold green")
+            out.append(f" B#{first.b_seq}" if first.b_seq is not None else "", style="dim")
+            out.append(" (w)", style="dim")
+        elif words is not None:
+            out.append("  │ same words", style="green")
         return out
 
     # ── for tests and the debugger ──

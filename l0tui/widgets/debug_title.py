@@ -1,4 +1,5 @@
-"""The debugger's title line: stream, model, status, playback, follow, search, loading.
+"""The debugger's title line: stream, model, status, playback, follow (tailing the newest
+event or held where the user moved), search, loading.
 
 It draws a :class:`~l0tui.debug_session.Title` (plain data) and repaints only when the
 title changed, which most cursor moves do not.
@@ -34,6 +35,8 @@ def render_title(title: Title) -> Text:
     ]
     if title.following:
         bits.append(("  │ follow", "bold cyan"))
+        bits.append((" ▼ tail" if title.tailing else " ❚ held (G: tail)",
+                     "bold cyan" if title.tailing else "yellow"))
     if title.search_text:
         bits.append((f"  │ /{clean(title.search_text, limit=30)} "
                      f"{title.match_position}/{title.match_count}", "magenta"))

@@ -1,21 +1,26 @@
-"""Token-level content difference for the diff screen.
+"""Word-level content difference for the diff screen.
 
-Each side shows the attempt at its cursor as the tokens it produced (after the
-checkpoint it resumed from, if any): the content each side shows at its cursor is
-compared, token by token. The two token lists are aligned (common prefix and suffix
-in linear time, the middle with :class:`difflib.SequenceMatcher`) and the tokens
-without an equal counterpart are highlighted (left: removed/changed, right:
-added/changed). Earlier attempts are
-listed above, dimmed, so a retry on one side is visible at a glance.
+Each side shows the attempt at its cursor: the checkpoint it resumed from, if
+any, and the tokens it produced. What the two sides show is compared by words
+(:func:`l0core.diff.word_changes`), not by token boundaries, so two runs that cut
+the same words into different tokens show no difference. A changed run of words
+is underlined, and the characters that actually differ inside it are highlighted
+(left: removed/changed, right: added/changed). Earlier attempts are listed above,
+dimmed, so a retry on one side is visible at a glance.
+
+:func:`differing_tokens` (token by token) is kept for callers that compare token
+lists.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from rich.text import Text
 
+from l0core.diff import WordChange, word_changes
 from l0core.events import RecordedEventType
 from l0core.timeline import Attempt, Timeline
 from l0tui.display.escape import clean, clean_tail
@@ -33,6 +38,9 @@ TOKEN_CHARS = 2000
 
 LEFT_STYLE = "bold black on rgb(255,135,135) underline"
 RIGHT_STYLE = "bold black on rgb(135,215,135) underline"
+LEFT_WORD_STYLE = "rgb(255,135,135) underline"
+RIGHT_WORD_STYLE = "rgb(135,215,135) underline"
+"""A changed run of words; the characters that differ inside it get the strong style."""
 
 
 @dataclass(slots=True)
@@ -96,8 +104,43 @@ def differing_tokens(left: list[str], right: list[str]) -> tuple[set[int], set[i
     return only_left, only_right
 
 
-def render_side(view: TokenView, differing: set[int], style: str) -> Text:
-    """The content text of one side with ``differing`` token indexes highlighted."""
+def shown_text(view: TokenView) -> str:
+    """What one side shows of its attempt: the resumed checkpoint and the tokens."""
+    return view.resumed + "".join(view.tokens)
+
+
+# A highlighted range of a side's shown text: (start, end, style)
+_Mark = tuple[int, int, str]
+
+
+def word_marks(changes: list[WordChange], side: str) -> list[_Mark]:
+    """The ranges to highlight on ``side`` ("a" or "b"): each changed run of words in
+    the light style, and inside it the characters that differ in the strong one."""
+    light, strong = ((LEFT_WORD_STYLE, LEFT_STYLE) if side == "a"
+                     else (RIGHT_WORD_STYLE, RIGHT_STYLE))
+    out: list[_Mark] = []
+    for c in changes:
+        mine, theirs = (c.a_text, c.b_text) if side == "a" else (c.b_text, c.a_text)
+        lo = c.a_lo if side == "a" else c.b_lo
+        if not mine:
+            continue
+        head = 0
+        while head < min(len(mine), len(theirs)) and mine[head] == theirs[head]:
+            head += 1
+        tail = 0
+        while (tail < min(len(mine), len(theirs)) - head
+               and mine[-1 - tail] == theirs[-1 - tail]):
+            tail += 1
+        if head:
+            out.append((lo, lo + head, light))
+        out.append((lo + head, lo + len(mine) - tail, strong))
+        if tail:
+            out.append((lo + len(mine) - tail, lo + len(mine), light))
+    return [m for m in out if m[1] > m[0]]
+
+
+def render_side(view: TokenView, marks: list[_Mark], style: str = "") -> Text:
+    """The content text of one side with the ``marks`` (offsets in :func:`shown_text`)."""
     out = Text()
     hidden = view.earlier[:-EARLIER_SHOWN]
     if hidden:
@@ -112,18 +155,29 @@ def render_side(view: TokenView, differing: set[int], style: str) -> Text:
     out.append_text(attempt_header(view.attempt, current=True, at_seq=view.seq))
     if view.truncated:
         out.append("… earlier tokens of this attempt not shown\n", style="dim italic")
+    text = shown_text(view)
+    marks = sorted(marks)
+
+    def emit(lo: int, hi: int, base: str) -> None:
+        """Append ``text[lo:hi]``, cut where a mark starts or ends."""
+        edges = {lo, hi}
+        for m_lo, m_hi, _ in marks:
+            edges.update(e for e in (m_lo, m_hi) if lo < e < hi)
+        if hi <= lo:
+            return
+        cuts = sorted(edges)
+        for a, b in itertools.pairwise(cuts):
+            style = next((m for m_lo, m_hi, m in marks if m_lo <= a and b <= m_hi), base)
+            out.append(clean(text[a:b], limit=None, multiline=True), style=style)
+
+    resumed = len(view.resumed)
     if view.resumed:
-        body, dropped = clean_tail(view.resumed, EARLIER_CHARS)
         out.append("resumed: ", style="italic dim")
-        out.append(("… " if dropped else "") + body, style="dim underline")
-    # One append per run of equally styled tokens: a step stays cheap on long attempts.
-    run: list[str] = []
-    run_lit = False
-
-    def flush() -> None:
-        out.append(clean("".join(run), limit=None, multiline=True),
-                   style=style if run_lit else "")
-
+        shown_from = max(0, resumed - EARLIER_CHARS)
+        if shown_from:
+            out.append("… ", style="dim underline")
+        emit(shown_from, resumed, "dim underline")
+    # the tail of the tokens, each at most TOKEN_CHARS (a 1 MB token is cut)
     start = len(view.tokens)
     shown_chars = 0
     while start > 0 and shown_chars < CHARS_SHOWN:
@@ -131,25 +185,23 @@ def render_side(view: TokenView, differing: set[int], style: str) -> Text:
         shown_chars += min(len(view.tokens[start]), TOKEN_CHARS)
     if start:
         out.append(f"… {start:,} earlier tokens\n", style="dim italic")
-    for i in range(start, len(view.tokens)):
-        value = view.tokens[i]
-        lit = i in differing
-        if lit != run_lit and run:
-            flush()
-            run = []
-        run_lit = lit
+    offset = resumed + sum(len(t) for t in view.tokens[:start])
+    run_from = offset  # tokens of ordinary size are emitted together
+    for value in view.tokens[start:]:
         if len(value) > TOKEN_CHARS:
-            value = f"{value[:TOKEN_CHARS]}… (+{len(value) - TOKEN_CHARS:,} chars)"
-        run.append(value)
-    if run:
-        flush()
+            emit(run_from, offset, "")
+            emit(offset, offset + TOKEN_CHARS, "")
+            out.append(f"… (+{len(value) - TOKEN_CHARS:,} chars)", style="dim italic")
+            run_from = offset + len(value)
+        offset += len(value)
+    emit(run_from, offset, "")
     if not view.tokens and not view.resumed:
         out.append("(no tokens yet)", style="dim italic")
     return out
 
 
 def render_pair(left: TokenView, right: TokenView) -> tuple[Text, Text, int]:
-    """Both sides' content texts, and how many tokens differ in total."""
-    only_left, only_right = differing_tokens(left.tokens, right.tokens)
-    return (render_side(left, only_left, LEFT_STYLE), render_side(right, only_right, RIGHT_STYLE),
-            len(only_left) + len(only_right))
+    """Both sides' content texts, compared by words; how many runs of words differ."""
+    changes = word_changes(shown_text(left), shown_text(right))
+    return (render_side(left, word_marks(changes, "a")),
+            render_side(right, word_marks(changes, "b")), len(changes))
