@@ -9,10 +9,14 @@ place so the command line and the TUI say the same thing.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from l0core.errors import StoreConfigError
 from l0core.stores.urls import mask_secrets, with_option
+
+if TYPE_CHECKING:
+    from l0core.stores.base import BaseEventStore
 
 Layout = Literal["l0core", "spec", "empty", "foreign"]
 """What a prefix holds: our layout, the spec example's, nothing yet, or something else."""
@@ -63,3 +67,32 @@ def foreign_refusal(location: str, prefix: str, what: str) -> ForeignLayoutError
         "by l0core; nothing was changed (choose another prefix with ?prefix=NAME)",
         "foreign",
     )
+
+
+class _OwnLayoutStore(Protocol):
+    """What :func:`open_own_or_spec` needs of a server store of our own layout."""
+
+    layout_option: str
+    read_only: bool
+
+    async def open(self) -> BaseEventStore: ...
+
+    async def close(self) -> None: ...
+
+
+async def open_own_or_spec(
+    store: _OwnLayoutStore, open_spec: Callable[[], Awaitable[BaseEventStore]]
+) -> BaseEventStore:
+    """``store`` opened, or the spec example's read-only store when that is what it finds.
+
+    The example layout is read only on a read-only open that did not ask for our own
+    layout (``?layout=l0core``); ``?layout=spec`` goes straight to it.
+    """
+    if store.layout_option != "spec":
+        try:
+            return await store.open()
+        except ForeignLayoutError as exc:
+            await store.close()
+            if exc.layout != "spec" or not store.read_only or store.layout_option == "l0core":
+                raise
+    return await open_spec()

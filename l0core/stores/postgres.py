@@ -59,6 +59,7 @@ from l0core.stores.layouts import (
     ForeignLayoutError,
     choose_layout,
     foreign_refusal,
+    open_own_or_spec,
     spec_refusal,
 )
 from l0core.stores.options import float_option, int_option
@@ -770,14 +771,7 @@ async def open_store(config: StorageAdapterConfig) -> BaseEventStore:
     A read-only open of tables in the spec example layout (or ``?layout=spec``)
     gives the read-only :class:`~l0core.stores.postgres_spec.SpecPostgresEventStore`.
     """
-    store = PostgresEventStore(config)
-    if store.layout_option != "spec":
-        try:
-            return await store.open()
-        except ForeignLayoutError as exc:
-            await store.close()
-            if exc.layout != "spec" or not store.read_only or store.layout_option == "l0core":
-                raise
     from l0core.stores.postgres_spec import SpecPostgresEventStore
 
-    return await SpecPostgresEventStore(config).open()
+    return await open_own_or_spec(PostgresEventStore(config),
+                                  lambda: SpecPostgresEventStore(config).open())

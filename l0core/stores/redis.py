@@ -48,6 +48,7 @@ from l0core.stores.layouts import (
     ForeignLayoutError,
     choose_layout,
     foreign_refusal,
+    open_own_or_spec,
     spec_refusal,
 )
 from l0core.stores.options import int_option
@@ -626,14 +627,7 @@ async def open_store(config: StorageAdapterConfig) -> BaseEventStore:
     A read-only open of a prefix in the spec example layout (or ``?layout=spec``)
     gives the read-only :class:`~l0core.stores.redis_spec.SpecRedisEventStore`.
     """
-    store = RedisEventStore(config)
-    if store.layout_option != "spec":
-        try:
-            return await store.open()
-        except ForeignLayoutError as exc:
-            await store.close()
-            if exc.layout != "spec" or not store.read_only or store.layout_option == "l0core":
-                raise
     from l0core.stores.redis_spec import SpecRedisEventStore
 
-    return await SpecRedisEventStore(config).open()
+    return await open_own_or_spec(RedisEventStore(config),
+                                  lambda: SpecRedisEventStore(config).open())
