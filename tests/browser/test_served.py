@@ -64,6 +64,10 @@ def test_a_token_is_made_off_loopback_only() -> None:
     assert ServeSettings.create("s", "0.0.0.0").token != off.token
 
 
+def demo_stream_count() -> int:
+    return sum(1 for p in DEMO_STREAMS.glob("*.jsonl") if not p.name.endswith(".snapshots.jsonl"))
+
+
 def test_the_served_app_opens_a_stream_and_steps_with_keys(page: Any) -> None:
     require_chromium()
     with serve(DEMO_STREAMS) as served:
@@ -72,13 +76,14 @@ def test_the_served_app_opens_a_stream_and_steps_with_keys(page: Any) -> None:
         page.on("request", lambda r: requests.append(r.url))
         expose_terminal(page)
         page.goto(served.url)
-        wait_for_screen(page, "10 streams · sort")
+        # 09-long-stream exists only where ./dev tui wrote it: count what is there
+        wait_for_screen(page, f"{demo_stream_count()} streams · sort")
         page.focus(".xterm-helper-textarea")
         page.keyboard.press("/")
         time.sleep(0.5)
         page.keyboard.type("03-guardrail", delay=40)
         page.keyboard.press("Enter")
-        wait_for_screen(page, "1/10 streams")
+        wait_for_screen(page, f"1/{demo_stream_count()} streams")
         opened = _press_until(page, "Enter", "▲ 0/205")
         assert "03-guardrail-retry" in opened and "START" in opened
         for _ in range(5):
