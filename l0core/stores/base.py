@@ -18,7 +18,13 @@ from typing import Any
 
 from l0core.closing import AsyncCloseable
 from l0core.codec import encode_event
-from l0core.errors import ConcurrencyConflictError, StoreClosedError, StoreConfigError
+from l0core.errors import (
+    ConcurrencyConflictError,
+    CorruptionError,
+    EventValidationError,
+    StoreClosedError,
+    StoreConfigError,
+)
 from l0core.events import (
     TERMINAL_TYPES,
     EventEnvelope,
@@ -28,7 +34,7 @@ from l0core.events import (
     now_ms,
     validate_stream_id,
 )
-from l0core.stores.verify import SeqDamage
+from l0core.stores.verify import SeqDamage, StreamCheck, VerifyReport
 
 Clock = Callable[[], float]
 """Returns the current time in Unix milliseconds; stores take one so tests can inject it."""
@@ -327,6 +333,47 @@ class ReadOnlyEventStore(BaseEventStoreWithSnapshots):
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:
         self._check_writable()
+
+    # ── what every read-only layout does the same way ──
+
+    poll_seconds = 0.5
+    """How often ``subscribe`` looks for new events: another program writes, no wake-ups."""
+
+    async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
+        await asyncio.sleep(max(timeout, self.poll_seconds))
+
+    def layout_detail(self) -> str:
+        """What was found, for ``verify``'s note (``"LISTs l0:stream:<id>"``)."""
+        return self.layout
+
+    async def verify(self, *, repair: bool = False) -> VerifyReport:
+        """Every stream's stored-seq damage, and whether every event decodes.
+
+        ``repair`` refuses: nothing here may be changed.
+        """
+        if repair:
+            self._check_writable()
+        where = self.describe()
+        report = VerifyReport(store=where)
+        report.notes.append(f"{self.layout_detail()}, read-only")
+        for stream_id in await self.list_streams():
+            try:
+                validate_stream_id(stream_id)
+            except EventValidationError as exc:
+                report.notes.append(f"stream id {stream_id!r} cannot be read: {exc}")
+                continue
+            count = 0
+            try:
+                async for batch in self.iter_batches(stream_id):
+                    count += len(batch)
+                damage = await self.seq_damage(stream_id)
+            except CorruptionError as exc:
+                report.streams.append(StreamCheck(stream_id, where, "corrupt", count, str(exc)))
+                continue
+            check = (damage or SeqDamage(stream_id, count)).check(where)
+            report.streams.append(StreamCheck(stream_id, where, check.status, count,
+                                              check.detail))
+        return report
 
 
 

@@ -45,7 +45,7 @@ from l0core.stores.layouts import copy_command
 from l0core.stores.options import float_option, int_option
 from l0core.stores.postgres_layout import SPEC_EVENT_COLUMNS, PrefixContents, inspect_prefix
 from l0core.stores.urls import mask_secrets, split_url_options
-from l0core.stores.verify import SeqDamage, StreamCheck, VerifyReport, damage_from_counts
+from l0core.stores.verify import SeqDamage, damage_from_counts
 
 __all__ = ["SpecPostgresEventStore"]
 
@@ -79,7 +79,7 @@ class SpecPostgresEventStore(ReadOnlyEventStore):
                                     int_option(options, "pool_size", 4, 1), 1)
         self._pool_timeout = float_option(options, "pool_timeout", 10.0)
         self._retries = int_option(options, "retries", 3, 0)
-        self._poll = float_option(options, "poll_interval", 0.5)
+        self.poll_seconds = float_option(options, "poll_interval", 0.5)
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._found: PrefixContents | None = None
         self._q: dict[str, bytes] = {}
@@ -87,9 +87,12 @@ class SpecPostgresEventStore(ReadOnlyEventStore):
     def describe(self) -> str:
         return mask_secrets(self.config.connection or "postgresql://")
 
-    def write_refusal(self) -> str:
+    def layout_detail(self) -> str:
         what = self._found.describe_spec() if self._found else f"{self.prefix}_events"
-        return (f"{self.describe()} holds the spec example layout ({what}), which l0core only "
+        return f"spec example layout ({what})"
+
+    def write_refusal(self) -> str:
+        return (f"{self.describe()} holds the {self.layout_detail()}, which l0core only "
                 f"reads; to write, migrate it first: "
                 f"{copy_command(self.config.connection or '', self.prefix)}")
 
@@ -288,9 +291,6 @@ class SpecPostgresEventStore(ReadOnlyEventStore):
     async def list_streams(self) -> list[str]:
         return [str(r[0]) for r in await self._fetch("list", {})]
 
-    async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
-        await asyncio.sleep(max(timeout, self._poll))
-
     # ── damage ──
 
     async def seq_damage(self, stream_id: str) -> SeqDamage | None:
@@ -304,33 +304,6 @@ class SpecPostgresEventStore(ReadOnlyEventStore):
                 unnumbered += int(n)
         damage = damage_from_counts(stream_id, counts, unnumbered=unnumbered)
         return damage if damage else None
-
-    async def verify(self, *, repair: bool = False) -> VerifyReport:
-        """Every stream's damage, and whether every event decodes (``repair`` refuses)."""
-        if repair:
-            self._check_writable()
-        report = VerifyReport(store=self.describe())
-        what = self._found.describe_spec() if self._found else f"{self.prefix}_events"
-        report.notes.append(f"spec example layout ({what}), read-only")
-        for stream_id in await self.list_streams():
-            try:
-                validate_stream_id(stream_id)
-            except EventValidationError as exc:
-                report.notes.append(f"stream id {stream_id!r} cannot be read: {exc}")
-                continue
-            damage = await self.seq_damage(stream_id)
-            check = (damage or SeqDamage(stream_id, 0)).check(self.describe())
-            try:
-                count = 0
-                async for batch in self.iter_batches(stream_id):
-                    count += len(batch)
-            except CorruptionError as exc:
-                report.streams.append(StreamCheck(stream_id, check.path, "corrupt", count,
-                                                  str(exc)))
-                continue
-            report.streams.append(StreamCheck(stream_id, check.path, check.status, count,
-                                              check.detail))
-        return report
 
     # ── snapshots: the one row per stream ──
 

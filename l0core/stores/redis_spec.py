@@ -42,7 +42,7 @@ from l0core.stores.layouts import copy_command
 from l0core.stores.options import float_option, int_option
 from l0core.stores.redis_layout import inspect_redis_prefix
 from l0core.stores.urls import mask_secrets, split_url_options
-from l0core.stores.verify import SeqDamage, StreamCheck, VerifyReport, seq_damage_of
+from l0core.stores.verify import SeqDamage, seq_damage_of
 
 __all__ = ["SpecRedisEventStore"]
 
@@ -69,16 +69,19 @@ class SpecRedisEventStore(ReadOnlyEventStore):
         self._url = url
         self._retries = int_option(options, "retries", 3, 0)
         self._max_connections = int_option(options, "max_connections", 8, 1)
-        self._poll = float_option(options, "poll_interval", 0.5)
+        self.poll_seconds = float_option(options, "poll_interval", 0.5)
         self._client: redis.asyncio.Redis | None = None
 
     def describe(self) -> str:
         return mask_secrets(self.config.connection or self._url)
 
+    def layout_detail(self) -> str:
+        return f"spec example layout (LISTs {self.prefix}:stream:<id>)"
+
     def write_refusal(self) -> str:
-        return (f"{self.describe()} holds the spec example layout (LISTs "
-                f"{self.prefix}:stream:<id>), which l0core only reads; to write, migrate it "
-                f"first: {copy_command(self.config.connection or self._url, self.prefix)}")
+        return (f"{self.describe()} holds the {self.layout_detail()}, which l0core only "
+                f"reads; to write, migrate it first: "
+                f"{copy_command(self.config.connection or self._url, self.prefix)}")
 
     # ── lifecycle ──
 
@@ -240,9 +243,6 @@ class SpecRedisEventStore(ReadOnlyEventStore):
         validate_stream_id(stream_id)
         return []
 
-    async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
-        await asyncio.sleep(max(timeout, self._poll))
-
     # ── damage ──
 
     async def seq_damage(self, stream_id: str) -> SeqDamage | None:
@@ -264,29 +264,3 @@ class SpecRedisEventStore(ReadOnlyEventStore):
             lo += len(items)
         damage = seq_damage_of(stream_id, stored, other_stream=other)
         return damage if damage else None
-
-    async def verify(self, *, repair: bool = False) -> VerifyReport:
-        """Every stream's damage, and whether every item decodes (``repair`` refuses)."""
-        if repair:
-            self._check_writable()
-        where = self.describe()
-        report = VerifyReport(store=where)
-        report.notes.append(f"spec example layout (LISTs {self.prefix}:stream:<id>), read-only")
-        for stream_id in await self.list_streams():
-            try:
-                validate_stream_id(stream_id)
-            except EventValidationError as exc:
-                report.notes.append(f"stream id {stream_id!r} cannot be read: {exc}")
-                continue
-            count = 0
-            try:
-                async for batch in self.iter_batches(stream_id):
-                    count += len(batch)
-                damage = await self.seq_damage(stream_id)
-            except CorruptionError as exc:
-                report.streams.append(StreamCheck(stream_id, where, "corrupt", count, str(exc)))
-                continue
-            check = (damage or SeqDamage(stream_id, count)).check(where)
-            report.streams.append(StreamCheck(stream_id, where, check.status, count,
-                                              check.detail))
-        return report
