@@ -14,12 +14,12 @@ from typing import Any
 
 import orjson
 
+from l0core import gcpolicy
 from l0core.codec import decode_envelope, decode_token_run
 from l0core.errors import CorruptionError, EventValidationError
 from l0core.events import EventEnvelope
-from l0core.gcpolicy import paused as gc_paused
 
-__all__ = ["DECODE_CHUNK", "TAIL_WINDOW", "Tail", "decode_block", "gc_paused", "read_tail",
+__all__ = ["DECODE_CHUNK", "TAIL_WINDOW", "Tail", "decode_block", "read_tail",
            "split_complete"]
 
 TAIL_WINDOW = 64 * 1024
@@ -69,7 +69,7 @@ def decode_block(
     k = 0
     # A million fresh objects would otherwise trigger collections costing more than
     # the parse itself (about 4x); the pause is shared with the application's own.
-    with gc_paused():
+    with gcpolicy.paused():
         while True:
             # Runs of plain TOKEN lines go straight into typed objects; any other line
             # takes the fully checked path, which also locates damage.

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 import orjson
 
+from l0core import gcpolicy
 from l0core.codec import decode_event, decode_snapshot, encode_snapshot
 from l0core.errors import (
     CorruptionError,
@@ -52,7 +53,6 @@ from l0core.events import (
     validate_stream_id,
 )
 from l0core.stores.base import BaseEventStoreWithSnapshots, Clock, StorageAdapterConfig
-from l0core.stores.jsonl import gc_paused
 from l0core.stores.options import Durability, choose_durability
 from l0core.stores.urls import path_from_url
 from l0core.stores.verify import StreamCheck, VerifyReport
@@ -428,7 +428,7 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         if not rows:
             return []
         try:
-            with gc_paused():
+            with gcpolicy.paused():
                 items = orjson.loads("[" + ",".join([r[1] for r in rows]) + "]")
                 return [EventEnvelope(stream_id, r[0], _decode_body(item))
                         for r, item in zip(rows, items, strict=True)]

@@ -16,7 +16,7 @@ from l0core import (
     StreamNotFoundError,
     create_event_store,
 )
-from l0core.codec import encode_event, encode_metadata, encode_state
+from l0core.codec import encode_event
 from l0core.stores.urls import mask_url
 from l0core.timeline import Timeline
 from l0core.timeline import load_timeline as core_load_timeline
@@ -118,8 +118,3 @@ def payload_changes(a: RecordedEvent, b: RecordedEvent, limit: int = 3) -> list[
     return changes
 
 
-state_to_json = encode_state
-"""A ``ReplayedState`` as a JSON object with the spec's camelCase names (``show --json``)."""
-
-metadata_to_json = encode_metadata
-"""A ``StreamMetadata`` as a JSON object (``ls --json``)."""

@@ -7,11 +7,11 @@ from typing import Any
 
 from rich.text import Text
 
+from l0core.codec import encode_metadata
 from l0core.stores.listing import ListedStream, list_with_status
 from l0tui.commands.common import (
     default_location,
     describe_location,
-    metadata_to_json,
     open_store,
 )
 from l0tui.display.colours import terminal_style
@@ -78,7 +78,7 @@ def _entry_json(entry: ListedStream) -> dict[str, Any]:
     if entry.metadata is None:
         return {"streamId": entry.stream_id, "status": "unreadable",
                 "readStatus": entry.read_status, "reason": entry.reason}
-    data = metadata_to_json(entry.metadata)
+    data = encode_metadata(entry.metadata)
     if entry.reason:
         data["readStatus"] = entry.read_status
         data["reason"] = entry.reason

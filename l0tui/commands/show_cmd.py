@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from l0core import EventReplayer, StreamNotFoundError
-from l0core.codec import encode_event
+from l0core.codec import encode_event, encode_state
 from l0core.stores.base import BaseEventStore
 from l0core.timeline import attempt_lineage, load_timeline
 from l0core.timeline.lineage import lineage_rows
@@ -22,7 +22,7 @@ from l0tui.attempt_report import (
     timing_cells,
     timing_json,
 )
-from l0tui.commands.common import default_location, open_store, state_to_json
+from l0tui.commands.common import default_location, open_store
 from l0tui.display.colours import kind_style
 from l0tui.display.escape import shorten, terminal_text
 from l0tui.display.formatting import format_ts
@@ -77,7 +77,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     event = envelope.event
     if out.json_mode:
         out.json({"streamId": args.stream_id, "seq": seq, "lastSeq": last,
-                  "event": encode_event(event), "state": state_to_json(state)})
+                  "event": encode_event(event), "state": encode_state(state)})
         return 0
     rows: list[tuple[str, str | Text]] = [
         ("stream", args.stream_id),

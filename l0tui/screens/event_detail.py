@@ -17,7 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from l0core.codec import encode_event
+from l0core.codec import encode_envelope
 from l0core.events import EventEnvelope
 from l0tui.display.escape import clean
 
@@ -26,8 +26,7 @@ MAX_JSON_CHARS = 200_000
 
 def event_json(envelope: EventEnvelope) -> str:
     """The envelope in the spec's wire format, indented (non-ASCII kept readable)."""
-    wire = {"streamId": envelope.stream_id, "seq": envelope.seq,
-            "event": encode_event(envelope.event)}
+    wire = encode_envelope(envelope)
     return json.dumps(wire, indent=2, ensure_ascii=False)
 
 
