@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from l0core.catalog.summary import StreamSummary
+from l0core.codec import decode_options
 from l0core.events import SerializedOptions, StartEvent
 from l0core.fold import ReplayedState, apply_event
 from l0core.stores.base import BaseEventStore
@@ -69,8 +71,40 @@ def metadata_from_state(
     )
 
 
+def metadata_from_summary(summary: StreamSummary) -> StreamMetadata:
+    """The metadata a catalog summary holds (the same fields, another shape)."""
+    return StreamMetadata(
+        stream_id=summary.stream_id,
+        event_count=summary.event_count,
+        token_count=summary.token_count,
+        start_ts=summary.start_ts,
+        end_ts=summary.end_ts,
+        completed=summary.status == "completed",
+        has_error=summary.status == "error",
+        options=decode_options(summary.options) if summary.options else SerializedOptions(),
+        last_ts=summary.last_ts,
+        retry_attempts=summary.retry_attempts,
+        network_retry_count=summary.network_retry_count,
+        violation_count=summary.violation_count,
+        fallback_index=summary.fallback_index,
+        drift_detected=summary.drift_detected,
+    )
+
+
 async def get_stream_metadata(store: BaseEventStore, stream_id: str) -> StreamMetadata | None:
-    """Summary of ``stream_id``, or None when it does not exist or is empty."""
+    """Summary of ``stream_id``, or None when it does not exist or is empty.
+
+    Reads the store's catalog summary where the store keeps one; folds the events
+    otherwise."""
+    if store.keeps_summaries:
+        summary = await store.get_summary(stream_id)
+        return None if summary is None else metadata_from_summary(summary)
+    return await fold_metadata(store, stream_id)
+
+
+async def fold_metadata(store: BaseEventStore, stream_id: str) -> StreamMetadata | None:
+    """:func:`get_stream_metadata` by folding every event: the reference the catalog's
+    summaries are tested against."""
     state = ReplayedState()
     options = SerializedOptions()
     count = 0

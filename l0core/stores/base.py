@@ -16,6 +16,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from l0core.catalog.query import SummaryFilter, SummaryPage, SummaryQuery
+from l0core.catalog.scan import Progress, ScanCatalog
+from l0core.catalog.summary import StreamSummary
 from l0core.closing import AsyncCloseable
 from l0core.codec import encode_event
 from l0core.errors import (
@@ -254,6 +257,55 @@ class BaseEventStore(AsyncCloseable):
         """The stream id the stored events name, when it is not ``stream_id`` (a file
         renamed or copied under another name); None when they agree or cannot differ."""
         return None
+
+    # ── the catalog (docs/format.md, "The catalog") ──
+
+    keeps_summaries = False
+    """True for stores that keep every stream's summary with its events; the others
+    answer catalog calls from a :class:`~l0core.catalog.scan.ScanCatalog`."""
+
+    def _scan_catalog(self) -> ScanCatalog:
+        catalog: ScanCatalog | None = getattr(self, "_scan", None)
+        if catalog is None:
+            catalog = ScanCatalog(self)
+            self._scan = catalog
+        return catalog
+
+    async def prepare_catalog(self, progress: Progress | None = None) -> None:
+        """Make the catalog answerable; stores without summaries read every stream
+        once here, reporting ``progress(done, total)``. Cheap for the others."""
+        if not self.keeps_summaries:
+            await self._scan_catalog().build(progress)
+
+    async def refresh_catalog(self, progress: Progress | None = None) -> None:
+        """Forget what a scan remembered (no-op where summaries are kept)."""
+        if not self.keeps_summaries:
+            await self._scan_catalog().refresh(progress)
+
+    async def get_summary(self, stream_id: str) -> StreamSummary | None:
+        """``stream_id``'s summary, None when it has no events."""
+        validate_stream_id(stream_id)
+        return await self._scan_catalog().get(stream_id)
+
+    async def query_summaries(self, query: SummaryQuery) -> SummaryPage:
+        """One page of summaries matching ``query.filter`` in ``query.order``."""
+        return await self._scan_catalog().query(query)
+
+    async def count_summaries(self, flt: SummaryFilter | None = None) -> int:
+        """How many streams match ``flt`` (all of them by default)."""
+        return await self._scan_catalog().count(flt or SummaryFilter())
+
+    async def catalog_version(self) -> object:
+        """A value that changes whenever any summary changes; None when the store cannot
+        tell cheaply (callers then refresh on a timer)."""
+        return None
+
+    async def wait_catalog_change(self, timeout: float) -> None:
+        """Return when the catalog may have changed, or after ``timeout`` seconds.
+
+        Stores with a wake-up channel (LISTEN/NOTIFY, keyspace events, inotify)
+        override this; the default waits out the timeout."""
+        await asyncio.sleep(timeout)
 
     # ── lifecycle ──
 

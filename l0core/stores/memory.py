@@ -10,13 +10,28 @@ import asyncio
 import threading
 from collections.abc import Sequence
 
-from l0core.codec import decode_event, decode_snapshot, encode_snapshot
+from l0core.catalog import (
+    StreamSummary,
+    SummaryFilter,
+    SummaryPage,
+    SummaryQuery,
+    advance_summary,
+    apply_query,
+    final_content,
+)
+from l0core.catalog.query import count_matching
+from l0core.codec import decode_event, decode_snapshot, encode_event, encode_snapshot
 from l0core.events import EventEnvelope, JSONDict, Snapshot, validate_stream_id
 from l0core.stores.base import BaseEventStoreWithSnapshots, Clock, StorageAdapterConfig
 
 
 class InMemoryEventStore(BaseEventStoreWithSnapshots):
-    """Events and snapshots in process memory. Safe across tasks and threads."""
+    """Events and snapshots in process memory. Safe across tasks and threads.
+
+    Summaries are advanced under the same lock as the events; queries filter them in
+    memory with the catalog's reference semantics."""
+
+    keeps_summaries = True
 
     def __init__(
         self,
@@ -32,6 +47,8 @@ class InMemoryEventStore(BaseEventStoreWithSnapshots):
         self._streams: dict[str, list[EventEnvelope]] = {}
         self._touched: dict[str, float] = {}
         self._snapshots: dict[str, dict[int, Snapshot]] = {}
+        self._summaries: dict[str, StreamSummary] = {}
+        self._version = 0
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def describe(self) -> str:
@@ -48,6 +65,8 @@ class InMemoryEventStore(BaseEventStoreWithSnapshots):
             del self._streams[stream_id]
             del self._touched[stream_id]
             self._snapshots.pop(stream_id, None)
+            self._summaries.pop(stream_id, None)
+            self._version += 1
             return None
         return events
 
@@ -67,6 +86,11 @@ class InMemoryEventStore(BaseEventStoreWithSnapshots):
             for event in decoded:
                 seq += 1
                 stream.append(EventEnvelope(stream_id, seq, event))
+            summary = self._summaries.get(stream_id)
+            if summary is None:
+                summary = self._summaries[stream_id] = StreamSummary(stream_id=stream_id)
+            advance_summary(summary, events)
+            self._version += 1
             self._touched[stream_id] = self.clock()
             waiters, self._waiters = self._waiters, []
         for loop, fut in waiters:
@@ -108,6 +132,8 @@ class InMemoryEventStore(BaseEventStoreWithSnapshots):
             self._streams.pop(stream_id, None)
             self._touched.pop(stream_id, None)
             self._snapshots.pop(stream_id, None)
+            self._summaries.pop(stream_id, None)
+            self._version += 1
 
     async def list_streams(self) -> list[str]:
         with self._lock:
@@ -125,6 +151,41 @@ class InMemoryEventStore(BaseEventStoreWithSnapshots):
             await asyncio.wait_for(fut, timeout=max(timeout, 0.5))
         except TimeoutError:
             pass
+
+    # ── the catalog ──
+
+    def _live_summaries(self) -> list[StreamSummary]:
+        """Copies of every live summary (hold the lock)."""
+        return [s.copy()
+                for sid, s in list(self._summaries.items()) if self._live(sid) is not None]
+
+    def _content(self, stream_id: str) -> str | None:
+        with self._lock:
+            stream = self._live(stream_id)
+            events = [] if stream is None else list(stream)
+        return final_content([encode_event(env.event) for env in events])
+
+    async def get_summary(self, stream_id: str) -> StreamSummary | None:
+        validate_stream_id(stream_id)
+        with self._lock:
+            if self._live(stream_id) is None:
+                return None
+            s = self._summaries[stream_id]
+            return s.copy()
+
+    async def query_summaries(self, query: SummaryQuery) -> SummaryPage:
+        with self._lock:
+            summaries = self._live_summaries()
+        return apply_query(summaries, query, self._content)
+
+    async def count_summaries(self, flt: SummaryFilter | None = None) -> int:
+        with self._lock:
+            summaries = self._live_summaries()
+        return count_matching(summaries, flt or SummaryFilter(), self._content)
+
+    async def catalog_version(self) -> object:
+        with self._lock:
+            return self._version
 
     # ── snapshots ──
 
@@ -149,6 +210,8 @@ class InMemoryEventStore(BaseEventStoreWithSnapshots):
             self._streams.clear()
             self._touched.clear()
             self._snapshots.clear()
+            self._summaries.clear()
+            self._version += 1
 
     def get_stream_count(self) -> int:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from l0core import InMemoryEventStore, create_in_memory_event_store
 from l0core.stores.base import BaseEventStore, Clock
 from l0core.testing import StoreConformance, tokens
+from tests.catalog_suite import CatalogSuite
 
 
 class TestMemoryStore(StoreConformance):
@@ -22,3 +23,8 @@ async def test_counts_and_clear() -> None:
     assert store.get_stream_count() == 0
     assert store.get_total_event_count() == 0
     assert await store.list_streams() == []
+
+
+class TestMemoryCatalog(CatalogSuite):
+    async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
+        return InMemoryEventStore(ttl=ttl, clock=clock)
