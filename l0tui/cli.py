@@ -30,14 +30,17 @@ if TYPE_CHECKING:
 PROG = "l0tui"
 
 TUI_EPILOG = """commands (l0tui COMMAND --help for each):
-  ls        list the streams of a store
+  ls        list the streams of a store, filtered and sorted by the store
   show      the state of a stream at a seq
   events    the events of a stream, filtered by seq range and kind
   replay    print a stream's tokens with the recorded timing
   diff      compare two streams (TUI on a terminal; exit 1 when they differ)
   copy      copy streams between stores (file, SQLite, PostgreSQL, Redis)
   verify    report torn tails and corruption (--repair fixes torn tails)
-  export    a slice of events as JSONL, a Markdown report, or a self-contained HTML player
+  export    a slice of events as JSONL, a Markdown report, OTLP JSON, or an HTML player
+  import    provider stream captures (OpenAI, Anthropic) and OTLP traces into a store
+  index     build or repair the catalog's stream summaries of a store
+  prune     delete streams older than an age (the spec's retention practice)
   serve     the TUI in a browser, read-only (a token is required off loopback)
 
 examples:

@@ -18,7 +18,7 @@ from typing import Any
 from l0tui.output import Output
 
 NAMES: tuple[str, ...] = ("ls", "show", "events", "replay", "diff", "copy", "verify", "export",
-                          "serve")
+                          "import", "index", "prune", "serve")
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,11 +87,14 @@ def test_ls_json_and_plain(cli: Runner, store_dir: str) -> None:
     assert rows["good_run"]["status"] == "completed"
     assert rows["good_run"]["tokenCount"] == len(GOOD_TOKENS)
     assert rows["good_run"]["model"] == "gpt-test"
+    newest_first = sorted(rows, key=lambda sid: (rows[sid]["startTs"], sid), reverse=True)
     plain = cli("ls", store_dir)
     lines = plain.out.splitlines()
     assert lines[0].split("\t")[:2] == ["id", "model"]
-    assert [line.split("\t")[0] for line in lines[1:]] == ["bad_run", "error_run", "good_run"]
-    assert lines[1].split("\t")[-1] == "completed"
+    assert [line.split("\t")[0] for line in lines[1:]] == newest_first
+    by_id = cli("ls", store_dir, "--sort", "stream_id").out.splitlines()
+    assert [line.split("\t")[0] for line in by_id[1:]] == ["bad_run", "error_run", "good_run"]
+    assert by_id[1].split("\t")[-1] == "completed"
 
 
 def test_ls_uses_l0_store_by_default(cli: Runner, store_dir: str,
