@@ -65,7 +65,7 @@ class L0Commands(Provider):
         stream_ids: list[str] = []
         for candidate in reversed(self.app.screen_stack):
             if isinstance(candidate, BrowserScreen):
-                stream_ids = candidate.shown_ids or sorted(candidate.rows)
+                stream_ids = candidate.shown_ids  # the rows on hand (a window)
                 break
         for stream_id in stream_ids:
             out.append((f"open stream {clean(stream_id, limit=80)}",

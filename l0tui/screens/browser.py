@@ -1,15 +1,19 @@
-"""The stream browser: every stream of the store in a sortable, filterable table.
+"""The stream browser: the store's catalog, filtered and sorted by the store.
 
-Stream ids come from ``list_streams``; each stream's metadata is computed in a worker
-and its row appears as soon as it is known, so thousands of streams never freeze the
-screen. The list is polled every few seconds for new streams (and for streams still
-running). Enter opens the debugger; mark two streams and press ``d`` to diff them.
+The screen shows a window of the catalog (:class:`~l0tui.catalog_window.CatalogWindow`)
+in a Line API table, so a million streams paint as fast as ten: the filter and the
+order go to the store as a query, pages are fetched as the cursor nears the edge of
+the window, and the total comes from the store's count. New streams and status
+changes appear on their own: the screen waits on the store's catalog wake-ups
+(LISTEN/NOTIFY, the Redis channel, the file index) and reads the window again.
+Enter opens the debugger; mark two streams and press ``d`` to diff them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+import time
+from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -19,83 +23,70 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.widgets.data_table import RowKey
+from textual.widgets import Footer, Header, Input, Static
 
+from l0core.catalog import SummaryFilter
+from l0core.catalog.summary import StreamSummary
+from l0core.catalog.syntax import FILTER_HELP, FilterSyntaxError, parse_filter
 from l0core.events import RecordedEventType as K
 from l0core.stores.base import BaseEventStore
+from l0tui.catalog_window import CatalogWindow
 from l0tui.display.escape import clean
 from l0tui.display.formatting import format_count, format_duration, format_ts_compact
 from l0tui.display.theme import kind_styles, theme_style
 from l0tui.display.vocabulary import MARKED, STREAM_STATUS_LOOKS, Look, Role
-from l0tui.loading import StreamRow, error_text, iter_stream_rows
+from l0tui.loading import error_text
 from l0tui.messages import OpenDiff, OpenStream
+from l0tui.widgets.stream_table import Cell, Column, StreamTable
 
 POLL_SECONDS = 3.0
+"""Longest wait between looks at the catalog when the store sends no wake-ups."""
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mark", " "),
-    ("id", "id"),
-    ("status", "status"),
-    ("model", "model"),
-    ("started", "started UTC"),
-    ("duration", "dur."),
-    ("events", "events"),
-    ("tokens", "tokens"),
-    ("retries", "retry"),
-    ("violations", "viol."),
-    ("fallback", "fallbk"),
+COLUMNS: tuple[Column, ...] = (
+    Column("", " ", 1),
+    Column("stream_id", "id", 28),
+    Column("status", "status", 10),
+    Column("model", "model", 0),
+    Column("start_ts", "started UTC", 14),
+    Column("duration_ms", "dur.", 7, right=True),
+    Column("event_count", "events", 7, right=True),
+    Column("token_count", "tokens", 7, right=True),
+    Column("retries", "retry", 6, right=True),
+    Column("violation_count", "viol.", 5, right=True),
+    Column("fallback_index", "fallbk", 6, right=True),
 )
-ID_WIDTH = 28
-SORTABLE = [key for key, _ in COLUMNS if key != "mark"]
-
-def row_status(row: StreamRow) -> str:
-    if row.meta is None:
-        return "unreadable" if row.error and row.error != "empty stream" else "empty"
-    return "damaged" if row.note else row.meta.status
+SORTABLE = [c.key for c in COLUMNS if c.key]
 
 
-def sort_value(row: StreamRow, column: str) -> Any:
-    """A value to sort ``row`` by ``column`` (unknown metadata sorts first)."""
-    meta = row.meta
-    if column == "id":
-        return row.stream_id
-    if column == "status":
-        return row_status(row)
-    if meta is None:
-        return (0, "")
-    values: dict[str, Callable[[], Any]] = {
-        "model": lambda: meta.model,
-        "started": lambda: meta.start_ts,
-        "duration": lambda: meta.duration_ms,
-        "events": lambda: meta.event_count,
-        "tokens": lambda: meta.token_count,
-        "retries": lambda: meta.retry_attempts + meta.network_retry_count,
-        "violations": lambda: meta.violation_count,
-        "fallback": lambda: meta.fallback_index,
-    }
-    return (1, values[column]())
+def row_status(row: StreamSummary) -> str:
+    """What the status column says: the stream's status, or why it could not be read."""
+    if row.read_status == "ok":
+        return row.status
+    return {"other_stream": "other stream"}.get(row.read_status, row.read_status)
 
 
 class BrowserScreen(Screen[None]):
     """The streams of one store.
 
-    ``rows`` maps stream id to its :class:`~l0tui.loading.StreamRow`; ``marked`` is the
-    ordered list of marked stream ids; ``sort_column``/``sort_reverse`` the order.
+    ``window`` holds the rows on hand; ``marked`` is the ordered list of marked
+    stream ids; ``sort_column``/``sort_reverse`` the order; ``total`` the number of
+    matching streams.
     """
 
     HELP = """\
 ## Stream browser
 
-Every stream of the store. Metadata is read in the background; rows appear as they
-are ready. The list refreshes every few seconds when new streams are written.
+The streams of the store, newest first. Filtering and sorting run in the store, so
+this is as quick with a million streams as with ten. New streams and status
+changes appear on their own.
 
 - **enter**: open the stream in the debugger
-- **/**: filter as you type (matches id, model and status); **escape** back to the table
+- **/**: filter (syntax below); **escape** back to the table, again to clear
 - **s / S**: sort by the next column / reverse the order (or click a column header)
 - **m** or **space**: mark a stream; mark two and press **d** to compare them
-- **r**: reload now
-"""
+- **home / end**: first / last stream; **r**: read the store again
+
+""" + "```\n" + FILTER_HELP + "```\n"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="browser.filter"),
@@ -112,37 +103,41 @@ are ready. The list refreshes every few seconds when new streams are written.
         super().__init__()
         self.store = store
         self.location = location or store.describe()
-        self.rows: dict[str, StreamRow] = {}
+        self.window = CatalogWindow(store)
         self.marked: list[str] = []
-        self.sort_column = "started"
+        self.sort_column = "start_ts"
         self.sort_reverse = True
         self.filter_text = ""
-        self.loading_total = 0
-        self.loading_done = 0
+        self.filter_error: str | None = None
+        self.total: int | None = None
+        self.scan_progress: tuple[int, int] | None = None
         self.load_error: str | None = None
-        self._known: set[str] = set()
-        self._first_load = True
+        self.loaded = False
+        """True once the first page is on screen (tests wait for it)."""
+        self.last_query_ms = 0.0
+        """How long the last query took to reach the screen (shown in the status)."""
+        self._version: object = None
+        self._started = False
 
     # ── layout ──
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="browser-bar"):
-            yield Input(placeholder="filter: id, model or status  (/)", id="filter")
+            yield Input(placeholder='filter: status:error model:… since:2h retries>0 "text" '
+                                    '(/, ? for help)', id="filter")
             yield Static("", id="browser-status")
         yield Static("", id="browser-error", classes="banner")
-        yield DataTable(id="streams", cursor_type="row", zebra_stripes=True)
+        yield StreamTable(COLUMNS, self._cells, id="streams")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#streams", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
+        self.table.sort_key = self.sort_column
+        self.table.sort_descending = self.sort_reverse
+        self.table.focus()
         self.query_one("#browser-error", Static).display = False
         self.query_one("#filter", Input).cursor_blink = not self.app.is_headless
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        self._started = False
         if self.app.screen is self:
             self._start()
 
@@ -153,103 +148,156 @@ are ready. The list refreshes every few seconds when new streams are written.
     def _start(self) -> None:
         """Read the store once the browser is shown (not while a debugger covers it)."""
         self._started = True
-        self.load_streams()
-        self.set_interval(POLL_SECONDS, self.poll)
+        self.load_first()
+        self.follow_catalog()
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#streams", DataTable)
+    def table(self) -> StreamTable:
+        return self.query_one("#streams", StreamTable)
 
     # ── loading ──
 
-    def poll(self) -> None:
-        if not self.workers or all(w.is_finished for w in self.workers):
-            self.load_streams()
+    @work(exclusive=True, group="streams")
+    async def load_first(self) -> None:
+        """The first page of the current query, then its count."""
+        started = time.perf_counter()
+        try:
+            if not self.store.keeps_summaries and self.scan_progress is None:
+                await self.store.prepare_catalog(self._scan_progressed)
+            self._version = await self.store.catalog_version()
+            await self.window.load_first()
+        except Exception as exc:
+            self._show_error(f"cannot list streams in {self.location}: {error_text(exc)}")
+            self.loaded = True
+            return
+        self._show_error(None)
+        self.table.set_rows(self.window.rows, cursor=0)
+        self.last_query_ms = (time.perf_counter() - started) * 1000
+        self.loaded = True
+        self._update_status()
+        await self._count()
+
+    def _scan_progressed(self, done: int, total: int) -> None:
+        self.scan_progress = (done, total)
+        if done == total or done % 50 == 0:
+            self._update_status()
+
+    async def _count(self) -> None:
+        self.total = None
+        self._update_status()
+        try:
+            self.total = await self.window.count()
+        except Exception as exc:
+            self._show_error(f"cannot count streams in {self.location}: {error_text(exc)}")
+        self._update_status()
+
+    @work(exclusive=True, group="edge")
+    async def extend(self, side: int) -> None:
+        try:
+            if side > 0:
+                trimmed = await self.window.extend_forward()
+                self.table.shift(self.window.rows, -trimmed)
+            else:
+                added = await self.window.extend_backward()
+                self.table.shift(self.window.rows, added)
+        except Exception as exc:
+            self._show_error(f"cannot read more streams: {error_text(exc)}")
+        self._update_status()
 
     @work(exclusive=True, group="streams")
-    async def load_streams(self) -> None:
+    async def jump(self, side: int) -> None:
         try:
-            ids = sorted(await self.store.list_streams())
+            if side < 0:
+                await self.window.load_first()
+                self.table.set_rows(self.window.rows, cursor=0)
+            else:
+                await self.window.load_last()
+                self.table.set_rows(self.window.rows, cursor=len(self.window.rows) - 1)
+        except Exception as exc:
+            self._show_error(f"cannot read streams: {error_text(exc)}")
+        self._update_status()
+
+    @work(exclusive=True, group="follow")
+    async def follow_catalog(self) -> None:
+        """Read the window again whenever the catalog changes."""
+        while True:
+            await self.store.wait_catalog_change(POLL_SECONDS)
+            if not self.loaded or self.app.screen is not self:
+                continue
+            try:
+                version = await self.store.catalog_version()
+            except Exception:
+                continue
+            if version is not None and version == self._version:
+                continue
+            self._version = version
+            await self.refresh_window()
+
+    async def refresh_window(self) -> None:
+        """The same stretch of the catalog, read again; the cursor stays on its stream."""
+        selected = self.selected_stream_id
+        try:
+            await self.window.reload()
+            total = await self.window.count()
         except Exception as exc:
             self._show_error(f"cannot list streams in {self.location}: {error_text(exc)}")
             return
         self._show_error(None)
-        new = [i for i in ids if i not in self._known]
-        running = [i for i in ids if i in self.rows and row_status(self.rows[i]) == "running"]
-        todo = new + running
-        gone = self._known - set(ids)
-        if gone:
-            for stream_id in gone:
-                self.rows.pop(stream_id, None)
-            self._known -= gone
-            self.rebuild()
-        if not todo:
-            self._update_status()
-            return
-        self.loading_total = len(todo)
-        self.loading_done = 0
+        self.total = total
+        index = self.window.index_of(selected) if selected is not None else None
+        self.table.set_rows(self.window.rows, cursor=index if index is not None else None)
         self._update_status()
-        async for chunk in iter_stream_rows(self.store, todo):
-            self.add_rows(chunk)
 
-    def add_rows(self, chunk: list[StreamRow]) -> None:
-        """Show ``chunk`` (new or updated streams) in the table."""
-        table = self.table
-        for row in chunk:
-            self._known.add(row.stream_id)
-            existed = row.stream_id in self.rows
-            self.rows[row.stream_id] = row
-            self.loading_done += 1
-            if existed and row.stream_id in table.rows:
-                for key, value in zip([k for k, _ in COLUMNS], self._cells(row), strict=True):
-                    table.update_cell(row.stream_id, key, value)
-            elif self._matches(row):
-                table.add_row(*self._cells(row), key=row.stream_id)
-        if self.loading_done >= self.loading_total:
-            self._sort()
-            if self._first_load:
-                self._first_load = False
-                table.move_cursor(row=0)
-        self._update_status()
+    def poll(self) -> None:
+        """Look at the store now (tests and the reload key)."""
+        self.run_worker(self.refresh_window(), group="streams", exclusive=True)
+
+    @on(StreamTable.NearEdge, "#streams")
+    def near_edge(self, event: StreamTable.NearEdge) -> None:
+        if (event.side > 0 and not self.window.at_end) or (
+                event.side < 0 and not self.window.at_start):
+            self.extend(event.side)
+
+    @on(StreamTable.Jump, "#streams")
+    def jumped(self, event: StreamTable.Jump) -> None:
+        if event.side < 0 and self.window.at_start:
+            self.table.cursor = 0
+        elif event.side > 0 and self.window.at_end:
+            self.table.cursor = max(0, len(self.window.rows) - 1)
+        else:
+            self.jump(event.side)
+
+    # ── drawing ──
 
     def _theme_changed(self, _theme: Theme) -> None:
-        """The cells hold colours resolved from the theme: draw them again in the new one."""
-        self.rebuild()
+        self.table.redraw()
 
     def _style(self, look: Look) -> Style:
-        """``look`` in the current theme's colours."""
         return theme_style(self.app.theme_variables, look)
 
-    def _cells(self, row: StreamRow) -> list[Text]:
-        mark = Text("●" if row.stream_id in self.marked else " ", style=self._style(MARKED))
-        sid = Text(clean(row.stream_id, limit=None), style="bold", no_wrap=True,
-                   overflow="ellipsis")
-        sid.truncate(ID_WIDTH, overflow="ellipsis")
+    def _cells(self, row: StreamSummary) -> Sequence[Cell]:
+        mark: Cell = ("●" if row.stream_id in self.marked else " ", self._style(MARKED))
         status = row_status(row)
-        status_text = Text(status, style=self._style(
+        status_cell: Cell = (status, self._style(
             STREAM_STATUS_LOOKS.get(status, STREAM_STATUS_LOOKS["empty"])))
-        meta = row.meta
-        if meta is None:
-            why = Text(clean(row.error or "", limit=60), style=self._style(Look(Role.ERROR)))
-            return [mark, sid, status_text, why, *(Text("") for _ in range(7))]
+        sid: Cell = (clean(row.stream_id, limit=None), Style(bold=True))
+        if row.read_status in ("unreadable", "other_stream"):
+            why: Cell = (clean(row.read_note, limit=80), self._style(Look(Role.ERROR)))
+            return [mark, sid, status_cell, why, *(("", None) for _ in range(7))]
         kinds = kind_styles(self.app.theme_variables)
-        retries = f"{meta.retry_attempts}" + (
-            f"+{meta.network_retry_count}n" if meta.network_retry_count else "")
+        retries = f"{row.retry_attempts}" + (
+            f"+{row.network_retry_count}n" if row.network_retry_count else "")
         return [
-            mark,
-            sid,
-            status_text,
-            Text(clean(meta.model or "—", limit=24)),
-            Text(format_ts_compact(meta.start_ts)),
-            Text(format_duration(meta.duration_ms, compact=True) if meta.duration_ms > 0 else "—",
-                 justify="right"),
-            Text(format_count(meta.event_count), justify="right"),
-            Text(format_count(meta.token_count), justify="right"),
-            Text(retries, justify="right", style=kinds[K.RETRY] if meta.retry_attempts else ""),
-            Text(f"{meta.violation_count}", justify="right",
-                 style=kinds[K.GUARDRAIL] if meta.violation_count else ""),
-            Text(f"{meta.fallback_index}", justify="right",
-                 style=kinds[K.FALLBACK] if meta.fallback_index else ""),
+            mark, sid, status_cell,
+            (clean(row.model or "—", limit=40), None),
+            (format_ts_compact(row.start_ts), None),
+            (format_duration(row.duration_ms, compact=True) if row.duration_ms > 0 else "—",
+             None),
+            (format_count(row.event_count), None),
+            (format_count(row.token_count), None),
+            (retries, kinds[K.RETRY] if row.retry_attempts else None),
+            (f"{row.violation_count}", kinds[K.GUARDRAIL] if row.violation_count else None),
+            (f"{row.fallback_index}", kinds[K.FALLBACK] if row.fallback_index else None),
         ]
 
     def _show_error(self, message: str | None) -> None:
@@ -261,49 +309,38 @@ are ready. The list refreshes every few seconds when new streams are written.
             self.notify(clean(message, limit=400), title="store", severity="error")
 
     def _update_status(self) -> None:
-        shown = self.table.row_count
-        total = len(self.rows)
-        bits = [f"{shown}/{total} streams" if shown != total else f"{total} streams"]
-        if self.loading_done < self.loading_total:
-            bits.append(f"reading {self.loading_done}/{self.loading_total}")
+        bits: list[str] = []
+        if self.scan_progress is not None and self.scan_progress[0] < self.scan_progress[1]:
+            done, total = self.scan_progress
+            bits.append(f"reading {done:,}/{total:,} streams (no summaries kept)")
+        elif self.total is None:
+            bits.append(f"{len(self.window.rows):,}+ streams, counting…")
+        else:
+            filtered = not self.window.query.filter.is_empty()
+            bits.append(f"{self.total:,} matching" if filtered else f"{self.total:,} streams")
         arrow = "↓" if self.sort_reverse else "↑"
         bits.append(f"sort {self.sort_column}{arrow}")
         if self.marked:
             bits.append("marked " + ", ".join(clean(m, limit=30) for m in self.marked))
-        self.query_one("#browser-status", Static).update(Text(" · ".join(bits)))
+        text = Text(" · ".join(bits))
+        if self.filter_error:
+            text = Text(clean(self.filter_error, limit=200), style=self._style(Look(Role.ERROR)))
+        self.query_one("#browser-status", Static).update(text)
 
     # ── filter and sort ──
-
-    def _matches(self, row: StreamRow) -> bool:
-        if not self.filter_text:
-            return True
-        needle = self.filter_text.lower()
-        hay = [row.stream_id, row_status(row)]
-        if row.meta is not None:
-            hay.append(row.meta.model)
-        return any(needle in h.lower() for h in hay)
-
-    def rebuild(self) -> None:
-        """Refill the table from ``rows`` with the current filter and order."""
-        table = self.table
-        selected = self.selected_stream_id
-        table.clear()
-        rows = sorted((r for r in self.rows.values() if self._matches(r)),
-                      key=lambda r: (sort_value(r, self.sort_column), r.stream_id),
-                      reverse=self.sort_reverse)
-        for row in rows:
-            table.add_row(*self._cells(row), key=row.stream_id)
-        if selected is not None and selected in table.rows:
-            table.move_cursor(row=table.get_row_index(selected))
-        self._update_status()
-
-    def _sort(self) -> None:
-        self.rebuild()
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
-        self.rebuild()
+        try:
+            flt = parse_filter(self.filter_text) if self.filter_text else SummaryFilter()
+        except FilterSyntaxError as exc:
+            self.filter_error = str(exc)
+            self._update_status()
+            return
+        self.filter_error = None
+        self.window.set_query(flt=flt)
+        self.load_first()
 
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
@@ -319,49 +356,46 @@ are ready. The list refreshes every few seconds when new streams are written.
         elif filt.value:
             filt.value = ""
 
+    def _resort(self) -> None:
+        self.table.sort_key = self.sort_column
+        self.table.sort_descending = self.sort_reverse
+        self.window.set_query(order=self.sort_column, descending=self.sort_reverse)
+        self.load_first()
+
     def action_sort_next(self) -> None:
         i = SORTABLE.index(self.sort_column) if self.sort_column in SORTABLE else -1
         self.sort_column = SORTABLE[(i + 1) % len(SORTABLE)]
-        self.rebuild()
+        self._resort()
 
     def action_sort_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self.rebuild()
+        self._resort()
 
-    @on(DataTable.HeaderSelected)
-    def header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        column = str(event.column_key.value)
-        if column not in SORTABLE:
-            return
+    @on(StreamTable.HeaderClicked, "#streams")
+    def header_clicked(self, event: StreamTable.HeaderClicked) -> None:
+        column = event.column.key
         if column == self.sort_column:
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_column = column
-            self.sort_reverse = False
-        self.rebuild()
+            self.sort_reverse = column not in ("stream_id", "model", "status")
+        self._resort()
 
     # ── selection ──
 
     @property
     def selected_stream_id(self) -> str | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        try:
-            key: RowKey = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return None if key.value is None else str(key.value)
+        row = self.table.selected
+        return None if row is None else row.stream_id
 
     @property
     def shown_ids(self) -> list[str]:
-        """Stream ids in table order (for tests and the palette)."""
-        return [str(k.value) for k in self.table.rows]
+        """Stream ids of the rows on hand, in order (for tests and the palette)."""
+        return self.table.shown_ids
 
-    @on(DataTable.RowSelected, "#streams")
-    def row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.post_message(OpenStream(self, str(event.row_key.value)))
+    @on(StreamTable.Opened, "#streams")
+    def row_opened(self, event: StreamTable.Opened) -> None:
+        self.post_message(OpenStream(self, event.stream_id))
 
     def action_mark(self) -> None:
         stream_id = self.selected_stream_id
@@ -372,11 +406,8 @@ are ready. The list refreshes every few seconds when new streams are written.
         else:
             self.marked.append(stream_id)
             if len(self.marked) > 2:
-                dropped = self.marked.pop(0)
-                if dropped in self.table.rows:
-                    self.table.update_cell(dropped, "mark", Text(" "))
-        mark = "●" if stream_id in self.marked else " "
-        self.table.update_cell(stream_id, "mark", Text(mark, style=self._style(MARKED)))
+                self.marked.pop(0)
+        self.table.redraw()
         self._update_status()
 
     def action_diff(self) -> None:
@@ -386,4 +417,9 @@ are ready. The list refreshes every few seconds when new streams are written.
         self.post_message(OpenDiff(self, self.store, self.marked[0], self.store, self.marked[1]))
 
     def action_reload(self) -> None:
-        self.load_streams()
+        async def again() -> None:
+            await self.store.refresh_catalog(self._scan_progressed)
+            await self.refresh_window()
+
+        self.run_worker(again(), group="streams", exclusive=True)
+

@@ -61,9 +61,8 @@ async def settle(pilot: object, *, limit: int = 200) -> None:
         screen = app.screen
         if isinstance(screen, DebuggerScreen) and screen.loaded:
             break
-        if isinstance(screen, BrowserScreen) and screen.rows and all(
-            w.is_finished for w in screen.workers if w.group == "streams"
-        ):
+        if isinstance(screen, BrowserScreen) and screen.loaded and screen.total is not None \
+                and all(w.is_finished for w in screen.workers if w.group == "streams"):
             break
         if not isinstance(screen, BrowserScreen | DebuggerScreen):
             break

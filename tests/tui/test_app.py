@@ -62,5 +62,6 @@ async def test_corrupt_file_is_reported_on_screen(tmp_path: Path) -> None:
         await settle(pilot)
         browser = app.screen
         assert isinstance(browser, BrowserScreen)
-        assert browser.rows["bad"].meta is None and browser.rows["bad"].error
+        cells = browser.table.cells("bad")
+        assert cells[2] == "unreadable" and "bad.jsonl at byte" in cells[3], cells
     await store.close()
