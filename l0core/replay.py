@@ -34,6 +34,10 @@ def _check_range(from_seq: int, to_seq: int | None) -> None:
         raise ValueError(f"to_seq ({to_seq}) is before from_seq ({from_seq})")
 
 
+REPLAY_BATCH = 20_000
+"""Events read per call when folding up to a seq."""
+
+
 class EventReplayer:
     """Replays streams of one store. ``sleep`` is injectable so tests need not wait."""
 
@@ -88,11 +92,16 @@ class EventReplayer:
             if snap is not None and snap.complete_state:
                 state = state_from_snapshot(snap)
                 start = snap.seq + 1
-        async for batch in store.iter_batches(stream_id, from_seq=start):
+        # Read only seqs start..target, a bounded batch at a time: a snapshot near the
+        # target means only the events after it are read.
+        while start <= target:
+            end = min(target, start + REPLAY_BATCH - 1)
+            batch = await store.read_events(stream_id, from_seq=start, to_seq=end)
+            if not batch:
+                break
             for env in batch:
-                if env.seq > target:
-                    return state
                 apply_event(state, env.event)
+            start = batch[-1].seq + 1
         return state
 
     async def replay_tokens(

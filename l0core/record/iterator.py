@@ -83,11 +83,13 @@ class RecordedIterator(AsyncIterator[T], AsyncCloseable):
         extract: Callable[[Any], str | None] = extract_text,
         classify: Callable[[BaseException], str] = classify_failure,
         strict: bool = False,
+        snapshot_every: int | None = None,
     ) -> None:
         self._source = source
         self._iter: AsyncIterator[T] = source.__aiter__()
         self.session = RecordingSession(store, stream_id, checkpoint_every=checkpoint_every,
-                                        clock=clock, strict=strict)
+                                        clock=clock, strict=strict,
+                                        snapshot_every=snapshot_every)
         self._options = build_options(options, prompt=prompt, model=model, metadata=metadata)
         self._start_ts = self.session.clock()  # the request began when we were handed it
         self._extract = extract
@@ -175,14 +177,16 @@ def record_iterator(
     extract: Callable[[Any], str | None] = extract_text,
     classify: Callable[[BaseException], str] = classify_failure,
     strict: bool = False,
+    snapshot_every: int | None = None,
 ) -> RecordedIterator[T]:
     """Wrap ``source`` so consuming it records the stream to ``store``.
 
     ``async for chunk in record_iterator(llm_stream, store, "chat-42", model="gpt-4o"):``
-    yields the same chunks; ``options``/``prompt``/``model``/``metadata`` go into START.
+    yields the same chunks; ``options``/``prompt``/``model``/``metadata`` go into START;
+    ``snapshot_every=N`` saves a snapshot after every N-th stored event.
     """
     return RecordedIterator(
         source, store, stream_id, options=options, prompt=prompt, model=model,
         metadata=metadata, checkpoint_every=checkpoint_every, clock=clock, extract=extract,
-        classify=classify, strict=strict,
+        classify=classify, strict=strict, snapshot_every=snapshot_every,
     )

@@ -163,10 +163,11 @@ class L0RunRecorder:
         clock: Clock | None = None,
         record_passing_checks: bool = False,
         strict: bool = False,
+        snapshot_every: int | None = None,
     ) -> None:
         kwargs = dict(run_kwargs or {})
         self.session = RecordingSession(store, stream_id, checkpoint_every=0, clock=clock,
-                                        strict=strict)
+                                        strict=strict, snapshot_every=snapshot_every)
         base = options_from_run_kwargs(kwargs)
         given = build_options(options, prompt=prompt, model=model, metadata=metadata)
         self.options = build_options({**base, **encode_options(given)})
@@ -432,6 +433,7 @@ async def record_l0_run(
     clock: Clock | None = None,
     record_passing_checks: bool = False,
     strict: bool = False,
+    snapshot_every: int | None = None,
     **run_kwargs: Any,
 ) -> RecordedL0Run:
     """``await l0.run(**run_kwargs)``, recorded to ``store`` as ``stream_id``.
@@ -455,7 +457,7 @@ async def record_l0_run(
     recorder = L0RunRecorder(
         store, stream_id, run_kwargs=run_kwargs, options=options, prompt=prompt, model=model,
         metadata=metadata, clock=clock, record_passing_checks=record_passing_checks,
-        strict=strict,
+        strict=strict, snapshot_every=snapshot_every,
     )
     recorder.start()
     try:

@@ -43,9 +43,10 @@ from l0core.events import (
     now_ms,
     validate_stream_id,
 )
+from l0core.fold import ReplayedState, apply_event, snapshot_from_state
 from l0core.record.classify import classify_failure
 from l0core.recorder import _drift, _error, _guardrail, _options, generate_stream_id
-from l0core.stores.base import BaseEventStore, Clock
+from l0core.stores.base import BaseEventStore, Clock, supports_snapshots
 
 log = logging.getLogger("l0core.record")
 
@@ -98,6 +99,10 @@ class RecordingSession(AsyncCloseable):
     ``checkpoint``/``checkpoint_at``, ``fallback_index``.
 
     ``checkpoint_every`` N (> 0) records a CHECKPOINT after every N-th token.
+    ``snapshot_every`` N (> 0) saves a snapshot of the replayed state after every
+    N-th event once it is stored (the spec's "snapshots for long streams"), so
+    ``replay_to_state`` on the store starts from the nearest one; stores without
+    snapshots are left alone.
     ``strict`` makes :meth:`close` raise :class:`RecordingError` when the store
     failed; otherwise the failure is logged and kept in :attr:`store_error`.
     """
@@ -111,15 +116,22 @@ class RecordingSession(AsyncCloseable):
         clock: Clock | None = None,
         strict: bool = False,
         max_batch: int = DEFAULT_MAX_BATCH,
+        snapshot_every: int | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        if snapshot_every is not None and snapshot_every < 0:
+            raise ValueError(f"snapshot_every must be >= 0, got {snapshot_every}")
         self.store = store
         self.stream_id = validate_stream_id(stream_id) if stream_id else generate_stream_id()
         self.checkpoint_every = checkpoint_every or 0
         self.clock: Clock = clock or now_ms
         self.strict = strict
         self.max_batch = max_batch
+        self.snapshot_every = (snapshot_every or 0) if supports_snapshots(store) else 0
+        self.snapshots_saved = 0
+        self._written_state = ReplayedState()
+        """The fold of the events stored so far (kept only with ``snapshot_every``)."""
         # State as the fold will see it.
         self._parts: list[str] = []
         self.token_count = 0
@@ -196,10 +208,30 @@ class RecordingSession(AsyncCloseable):
                     log.warning("recording %s stopped: the store refused a batch: %s",
                                 self.stream_id, exc)
                 else:
+                    first = self.events_written
                     self.events_written = last + 1
+                    if self.snapshot_every:
+                        await self._snapshot(batch, first)
             self._idle.set()
             if self._closing:
                 return
+
+    async def _snapshot(self, batch: list[RecordedEvent], first_seq: int) -> None:
+        """Fold the stored ``batch`` and save a snapshot at every N-th seq it crosses."""
+        every = self.snapshot_every
+        state = self._written_state
+        for offset, event in enumerate(batch):
+            apply_event(state, event)
+            seq = first_seq + offset
+            if (seq + 1) % every == 0:
+                try:
+                    await self.store.save_snapshot(  # type: ignore[attr-defined]
+                        snapshot_from_state(self.stream_id, seq, state, event.ts))
+                except Exception as exc:  # a snapshot is an optimisation: never fatal
+                    log.warning("snapshot of %s at seq %d failed: %s", self.stream_id, seq,
+                                exc)
+                else:
+                    self.snapshots_saved += 1
 
     @property
     def pending(self) -> int:
@@ -365,9 +397,10 @@ class StreamRecording(RecordingSession):
         clock: Clock | None = None,
         strict: bool = False,
         max_batch: int = DEFAULT_MAX_BATCH,
+        snapshot_every: int | None = None,
     ) -> None:
         super().__init__(store, stream_id, checkpoint_every=checkpoint_every, clock=clock,
-                         strict=strict, max_batch=max_batch)
+                         strict=strict, max_batch=max_batch, snapshot_every=snapshot_every)
         self.options = _options(options)
 
     async def __aenter__(self) -> Self:
@@ -408,16 +441,19 @@ def record_stream(
     checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY,
     clock: Clock | None = None,
     strict: bool = False,
+    snapshot_every: int | None = None,
 ) -> StreamRecording:
     """``async with record_stream(store, "my-id", model="gpt-4o") as rec: rec.token("Hi")``.
 
     Records START on enter, COMPLETE (the content and token count tracked from
     ``rec.token``) on a clean exit, ERROR when the body raises (the exception
     propagates unchanged). ``rec.retry``, ``rec.fallback``, ``rec.continuation``,
-    ``rec.guardrail``, ``rec.drift`` record the other events.
+    ``rec.guardrail``, ``rec.drift`` record the other events. ``snapshot_every=N``
+    saves a snapshot after every N-th stored event.
     """
     return StreamRecording(
         store, stream_id,
         options=build_options(options, prompt=prompt, model=model, metadata=metadata),
         checkpoint_every=checkpoint_every, clock=clock, strict=strict,
+        snapshot_every=snapshot_every,
     )
