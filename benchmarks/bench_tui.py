@@ -43,13 +43,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import median_of, percentile, rss_mb, table
+from benchmarks.common import RenderTimer, median_of, percentile, rss_mb, table
 from benchmarks.synthetic import make_stream
 from l0core.codec import encode_envelope_line
 from l0tui.app import L0TuiApp, open_store_readonly
@@ -63,32 +62,6 @@ def write_stream(directory: Path, n: int) -> None:
             fh.write(b"".join(encode_envelope_line(e) for e in envelopes[i:i + 50_000]))
     del envelopes
     gc.collect()
-
-
-class _RenderTimer:
-    """Adds up the time the screen spends in layout and compositor refreshes."""
-
-    def __init__(self, screen: DebuggerScreen) -> None:
-        self.screen = screen
-        self.spent = 0.0
-        self._layout = screen._refresh_layout
-        self._refresh = screen._compositor_refresh
-        screen._refresh_layout = self._wrap(self._layout)  # type: ignore[method-assign]
-        screen._compositor_refresh = self._wrap(self._refresh)  # type: ignore[method-assign]
-
-    def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.spent += time.perf_counter() - t
-
-        return timed
-
-    def restore(self) -> None:
-        self.screen._refresh_layout = self._layout  # type: ignore[method-assign]
-        self.screen._compositor_refresh = self._refresh  # type: ignore[method-assign]
 
 
 async def measure(directory: Path, seeks: int, rounds: int) -> dict[str, Any]:
@@ -112,7 +85,7 @@ async def measure(directory: Path, seeks: int, rounds: int) -> dict[str, Any]:
 
         rng = random.Random(1)
         last = screen.timeline.last_seq
-        render = _RenderTimer(screen)
+        render = RenderTimer(screen)
         pauses: list[float] = []
         started: list[float] = []
 
@@ -178,7 +151,7 @@ async def measure_provenance(screen: DebuggerScreen, pilot: Any, rng: random.Ran
     view = screen.content_view
     view.focus()
     await pilot.pause()
-    render = _RenderTimer(screen)
+    render = RenderTimer(screen)
     last = screen.timeline.last_seq
     move: list[float] = []
     lookup: list[float] = []

@@ -67,3 +67,29 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+class RenderTimer:
+    """Adds up the time the screen spends in layout and compositor refreshes."""
+
+    def __init__(self, screen: Any) -> None:
+        self.screen = screen
+        self.spent = 0.0
+        self._layout = screen._refresh_layout
+        self._refresh = screen._compositor_refresh
+        screen._refresh_layout = self._wrap(self._layout)  # type: ignore[method-assign]
+        screen._compositor_refresh = self._wrap(self._refresh)  # type: ignore[method-assign]
+
+    def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent += time.perf_counter() - t
+
+        return timed
+
+    def restore(self) -> None:
+        self.screen._refresh_layout = self._layout  # type: ignore[method-assign]
+        self.screen._compositor_refresh = self._refresh  # type: ignore[method-assign]
