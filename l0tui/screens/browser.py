@@ -116,6 +116,7 @@ changes appear on their own.
         self.rows_generation = 0
         """Counts every new set of rows put on screen (benchmarks and tests wait on it)."""
         self._version: object = None
+        self._looks: dict[str, Style] = {}
         self._started = False
 
     # ── layout ──
@@ -270,21 +271,31 @@ changes appear on their own.
     # ── drawing ──
 
     def _theme_changed(self, _theme: Theme) -> None:
+        self._looks = self._build_looks()
         self.table.redraw()
 
-    def _style(self, look: Look) -> Style:
-        return theme_style(self.app.theme_variables, look)
+    def _build_looks(self) -> dict[str, Style]:
+        """Every style a row uses, resolved against the theme once (not per cell)."""
+        variables = self.app.theme_variables
+        looks = {f"status:{word}": theme_style(variables, look)
+                 for word, look in STREAM_STATUS_LOOKS.items()}
+        kinds = kind_styles(variables)
+        looks.update(marked=theme_style(variables, MARKED),
+                     error=theme_style(variables, Look(Role.ERROR)),
+                     retry=kinds[K.RETRY], guardrail=kinds[K.GUARDRAIL],
+                     fallback=kinds[K.FALLBACK], id=Style(bold=True))
+        return looks
 
     def _cells(self, row: StreamSummary) -> Sequence[Cell]:
-        mark: Cell = ("●" if row.stream_id in self.marked else " ", self._style(MARKED))
+        looks = self._looks or self._build_looks()
+        self._looks = looks
+        mark: Cell = ("●" if row.stream_id in self.marked else " ", looks["marked"])
         status = row_status(row)
-        status_cell: Cell = (status, self._style(
-            STREAM_STATUS_LOOKS.get(status, STREAM_STATUS_LOOKS["empty"])))
-        sid: Cell = (clean(row.stream_id, limit=None), Style(bold=True))
+        status_cell: Cell = (status, looks.get(f"status:{status}", looks["status:empty"]))
+        sid: Cell = (clean(row.stream_id, limit=None), looks["id"])
         if row.read_status in ("unreadable", "other_stream"):
-            why: Cell = (clean(row.read_note, limit=80), self._style(Look(Role.ERROR)))
+            why: Cell = (clean(row.read_note, limit=80), looks["error"])
             return [mark, sid, status_cell, why, *(("", None) for _ in range(7))]
-        kinds = kind_styles(self.app.theme_variables)
         retries = f"{row.retry_attempts}" + (
             f"+{row.network_retry_count}n" if row.network_retry_count else "")
         return [
@@ -295,9 +306,9 @@ changes appear on their own.
              None),
             (format_count(row.event_count), None),
             (format_count(row.token_count), None),
-            (retries, kinds[K.RETRY] if row.retry_attempts else None),
-            (f"{row.violation_count}", kinds[K.GUARDRAIL] if row.violation_count else None),
-            (f"{row.fallback_index}", kinds[K.FALLBACK] if row.fallback_index else None),
+            (retries, looks["retry"] if row.retry_attempts else None),
+            (f"{row.violation_count}", looks["guardrail"] if row.violation_count else None),
+            (f"{row.fallback_index}", looks["fallback"] if row.fallback_index else None),
         ]
 
     def _show_error(self, message: str | None) -> None:
@@ -324,7 +335,8 @@ changes appear on their own.
             bits.append("marked " + ", ".join(clean(m, limit=30) for m in self.marked))
         text = Text(" · ".join(bits))
         if self.filter_error:
-            text = Text(clean(self.filter_error, limit=200), style=self._style(Look(Role.ERROR)))
+            text = Text(clean(self.filter_error, limit=200),
+                        style=theme_style(self.app.theme_variables, Look(Role.ERROR)))
         self.query_one("#browser-status", Static).update(text)
 
     # ── filter and sort ──

@@ -17,6 +17,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
@@ -28,6 +29,9 @@ from l0core.catalog import StreamSummary
 from l0tui.widgets.lines import StyleCache
 
 _PLAIN = Style()
+
+ROW_CACHE = 2048
+"""Rows kept drawn: scrolling back and forth redraws rows already seen."""
 
 EDGE = 30
 """Rows from the window's edge at which the next page is asked for."""
@@ -154,12 +158,17 @@ tokens, retries (counted+network), violations, fallback index.
         self._top = 0
         self._width = 0
         self._widths: list[int] = []
+        self._drawn: LRUCache[tuple[int, int], Strip] = LRUCache(ROW_CACHE)
+        """Rows already drawn (not the cursor row), by summary object and zebra stripe."""
+        self._zebra = Style()
+        self._drawn_base: Style | None = None
 
     # ── data ──
 
     def set_rows(self, rows: list[StreamSummary], *, cursor: int | None = None) -> None:
         """Show ``rows`` (the window); keep the cursor on ``cursor`` or in range."""
         self.rows = rows
+        self._drawn.clear()
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         target = self.cursor if cursor is None else cursor
         self.set_reactive(StreamTable.cursor, max(0, min(len(rows) - 1, target)))
@@ -178,6 +187,7 @@ tokens, retries (counted+network), violations, fallback index.
 
     def redraw(self) -> None:
         """The cells changed (marks, theme): draw again."""
+        self._drawn.clear()
         self.refresh()
 
     @property
@@ -261,22 +271,31 @@ tokens, retries (counted+network), violations, fallback index.
         if width != self._width or not self._widths:
             self._width = width
             self._widths = self._layout(width)
+            self._drawn.clear()
+        zebra = Style(bgcolor=self.component("stream-table--zebra").bgcolor)
+        if zebra != self._zebra or self.base_style != self._drawn_base:
+            self._zebra = zebra  # the cells keep their own colours on zebra rows
+            self._drawn_base = self.base_style
+            self._drawn.clear()
         self._top = int(self.scroll_y)
 
     def _line(self, cells: Sequence[Cell], extra: Style | None) -> Strip:
         segments: list[Segment] = []
+        last = len(self.columns) - 1
         for i, ((text, style), column, width) in enumerate(
                 zip(cells, self.columns, self._widths, strict=False)):
             if width <= 0:
                 continue
-            fitted = set_cell_size(text, width) if cell_len(text) > width else (
-                text.rjust(width) if column.right else text.ljust(width))
-            if cell_len(text) > width and width > 1:
-                fitted = set_cell_size(text, width - 1) + "…"
+            size = len(text) if text.isascii() else cell_len(text)
+            if size > width:
+                fitted = set_cell_size(text, width - 1) + "…" if width > 1 else text[:width]
+            else:
+                pad = " " * (width - size)
+                fitted = pad + text if column.right else text + pad
+            if i < last:
+                fitted += " "
             base = style or _PLAIN
             segments.append(Segment(fitted, base + extra if extra else base))
-            if i < len(self.columns) - 1:
-                segments.append(Segment(" ", extra))
         return Strip(segments).adjust_cell_length(self._width, extra or self.base_style)
 
     def render_line(self, y: int) -> Strip:
@@ -294,13 +313,13 @@ tokens, retries (counted+network), violations, fallback index.
             return Strip.blank(self._width, self.base_style)
         row = self.rows[index]
         if index == self.cursor:
-            extra: Style | None = self.component("stream-table--cursor")
-        elif index % 2:
-            zebra = self.component("stream-table--zebra")
-            extra = Style(bgcolor=zebra.bgcolor)  # the cells keep their own colours
-        else:
-            extra = None
-        return self._line(self.cells_of(row), extra)
+            return self._line(self.cells_of(row), self.component("stream-table--cursor"))
+        key = (id(row), index % 2)
+        strip = self._drawn.get(key)
+        if strip is None:
+            extra = self._zebra if index % 2 else None
+            strip = self._drawn[key] = self._line(self.cells_of(row), extra)
+        return strip
 
     def cells(self, stream_id: str) -> list[str]:
         """The text of each cell of ``stream_id``'s row ([] when it is not on hand)."""
