@@ -111,7 +111,7 @@ def test_pg_spec_layout_lists_and_replays_to_the_fold(pg_spec: Any) -> None:
     asyncio.run(check())
     status, out, err = cli("ls", url, "--json")
     assert status == 0, err
-    assert [row["streamId"] for row in json.loads(out)] == sorted(NAMES)
+    assert sorted(row["streamId"] for row in json.loads(out)) == sorted(NAMES)
     status, out, err = cli("show", url, NAMES[0], "--json")
     assert status == 0, err
     status, out, _ = cli("verify", url)
@@ -341,7 +341,7 @@ def test_redis_spec_layout_lists_and_replays_to_the_fold(redis_spec: Any) -> Non
     asyncio.run(check())
     status, out, err = cli("ls", url, "--json")
     assert status == 0, err
-    assert [row["streamId"] for row in json.loads(out)] == sorted(NAMES)
+    assert sorted(row["streamId"] for row in json.loads(out)) == sorted(NAMES)
     status, out, err = cli("show", url, NAMES[0])
     assert status == 0, err
     assert cli("verify", url)[0] == 0
@@ -421,7 +421,7 @@ def test_redis_our_layout_never_writes_into_a_list(redis_spec: Any) -> None:
 
 async def _browse(url: str, expect: list[str], damaged: str) -> None:
     from l0tui.app import L0TuiApp, open_store_readonly
-    from l0tui.screens.browser import BrowserScreen, row_status
+    from l0tui.screens.browser import BrowserScreen
     from l0tui.screens.debugger import DebuggerScreen
     from tests.tui.conftest import settle
 
@@ -433,8 +433,8 @@ async def _browse(url: str, expect: list[str], damaged: str) -> None:
             screen = app.screen
             assert isinstance(screen, BrowserScreen)
             assert sorted(screen.shown_ids) == sorted(expect)
-            assert row_status(screen.rows[damaged]) == "damaged"
-            assert row_status(screen.rows[NAMES[0]]) == "completed"
+            assert screen.table.cells(damaged)[2] == "damaged"
+            assert screen.table.cells(NAMES[0])[2] == "completed"
             app.open_stream(NAMES[0])
             await settle(pilot)
             debugger = app.screen
