@@ -138,3 +138,27 @@ __all__ = [
     "validate_stream_id",
     "with_ttl",
 ]
+
+# Recordings as test fixtures and as a cache (l0core.recorded; the pytest plugin is
+# l0core.pytest_plugin).
+from l0core.recorded import (
+    CachedResult,
+    RecordedEventStore,
+    RecordingFormatError,
+    cache_key,
+    get_or_replay,
+    get_or_replay_sync,
+    load_recorded_events,
+    load_recorded_events_sync,
+)
+
+__all__ += [
+    "CachedResult",
+    "RecordedEventStore",
+    "RecordingFormatError",
+    "cache_key",
+    "get_or_replay",
+    "get_or_replay_sync",
+    "load_recorded_events",
+    "load_recorded_events_sync",
+]
