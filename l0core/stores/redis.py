@@ -1,34 +1,52 @@
-"""``RedisEventStore``: streams in Redis Streams, with server-side expiry.
+"""``RedisEventStore``: streams in Redis Streams, with server-side expiry and a catalog.
 
-Keys (``<prefix>`` is validated as an identifier; stream ids are ``[A-Za-z0-9_-]``):
+Keys (l0core.stores.redis_keys; on one node, prefix ``l0``):
 
-- ``<prefix>:stream:<id>``: a Redis Stream; the event with seq ``n`` is the entry
+- ``l0:stream:<id>``: a Redis Stream; the event with seq ``n`` is the entry
   with id ``0-<n+1>``, so Redis itself refuses a second entry for a seq.
-- ``<prefix>:snapshot:<id>``: a sorted set of snapshot JSON scored by seq.
-- ``<prefix>:streams``: the index, a sorted set of stream ids scored by expiry
-  time (ms, ``+inf`` without TTL), so ``list_streams`` needs no ``KEYS``/``SCAN``
-  and drops expired ids lazily.
+- ``l0:snapshot:<id>``: a sorted set of snapshot JSON scored by seq.
+- ``l0:streams``: the index, a sorted set of stream ids scored by expiry
+  time (ms, ``+inf`` without TTL), so ``list_streams`` needs no ``KEYS``/``SCAN``.
+- ``l0:summary:<id>``, ``l0:content:<id>``, ``l0:catalog``, ``l0:cat:*``: the catalog
+  (l0core.stores.redis_catalog).
 
-Every append is ONE Lua script (EVALSHA): it reads the last seq from the stream's
-top entry, checks ``expected_seq``, XADDs the events, refreshes PEXPIRE on the
-stream's keys and updates the index, atomically. The last entry of each batch
-carries a client-made batch id and the server time, so a retry after a lost
-reply finds its own batch and returns its seq instead of writing it twice.
+Every append is ONE Lua script (l0core.stores.redis_scripts): it reads the last seq
+from the stream's top entry, checks ``expected_seq``, XADDs the events, refreshes
+PEXPIRE, updates the index, and writes the summary and its sorted-set entries,
+atomically. The summary is computed here, by the catalog's own fold, from the
+summary the stream had (remembered from this store's last append to it, or sent
+back by the script when another writer got there first): the script applies it only
+if the stream is still in that state, so summary and events never disagree. The
+last entry of each batch carries a client-made batch id and the server time, so a
+retry after a lost reply finds its own batch instead of writing it twice.
+
+On a Redis Cluster (``redis+cluster://h1:7000,h2:7001``) every key of a stream and
+of its shard shares one hash tag, so the same scripts run there; ``WAIT`` after the
+script makes an append acknowledged only once a replica has it
+(l0core.stores.redis_cluster).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import redis.asyncio
 import redis.exceptions
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from l0core.codec import decode_event, decode_snapshot, dumps, encode_snapshot, loads
+from l0core.catalog.query import SummaryFilter, SummaryPage, SummaryQuery
+from l0core.catalog.scan import Progress
+from l0core.catalog.summary import StreamSummary, advance_summary, final_content
+from l0core.codec import decode_event, decode_snapshot, dumps, encode_event, encode_snapshot, loads
 from l0core.errors import (
     ConcurrencyConflictError,
     CorruptionError,
@@ -37,6 +55,7 @@ from l0core.errors import (
     StoreConnectionError,
 )
 from l0core.events import EventEnvelope, JSONDict, Snapshot, validate_stream_id
+from l0core.stores import redis_scripts as lua
 from l0core.stores.base import (
     BaseEventStore,
     BaseEventStoreWithSnapshots,
@@ -44,6 +63,7 @@ from l0core.stores.base import (
     StorageAdapterConfig,
     validate_prefix,
 )
+from l0core.stores.batch_summary import advance
 from l0core.stores.layouts import (
     ForeignLayoutError,
     choose_layout,
@@ -52,139 +72,50 @@ from l0core.stores.layouts import (
     spec_refusal,
 )
 from l0core.stores.options import int_option
-from l0core.stores.redis_layout import RedisPrefixContents, inspect_redis_prefix
+from l0core.stores.redis_catalog import (
+    content_change,
+    index_entries,
+    needs_content_before,
+    pairs_to_dict,
+    summary_changes,
+    summary_from_hash,
+    token_changes,
+)
+from l0core.stores.redis_cluster import (
+    RETRYABLE,
+    connected_replicas,
+    is_cluster_url,
+    make_cluster_client,
+    refresh_slots,
+    run_on_owner,
+)
+from l0core.stores.redis_keys import DEFAULT_SHARDS, RedisKeys
+from l0core.stores.redis_layout import (
+    RedisPrefixContents,
+    inspect_cluster_prefix,
+    inspect_redis_prefix,
+)
+from l0core.stores.redis_query import CatalogReader
+from l0core.stores.redis_replicas import ReplicaWait
+from l0core.stores.redis_upkeep import build_summaries, sweep, wait_for_publish
 from l0core.stores.urls import mask_secrets, split_url_options
 
 __all__ = ["RedisEventStore", "create_redis_event_store", "open_store"]
 
 T = TypeVar("T")
 Entry = tuple[bytes, dict[bytes, bytes]]
+Client = redis.asyncio.Redis | RedisCluster
 
-_OPTION_KEYS = {"prefix", "ttl", "retries", "retry_timeout", "block_ms", "dedupe_window_ms",
-                "max_connections", "layout", "poll_interval"}
+OPTION_KEYS = {"prefix", "ttl", "retries", "retry_timeout", "block_ms", "dedupe_window_ms",
+               "max_connections", "layout", "poll_interval", "wait_replicas",
+               "wait_timeout_ms", "shards", "sweep_interval", "notify"}
+"""The store's own URL options; every other query parameter goes to redis-py."""
 
-# KEYS: stream, snapshots, index.
-# ARGV: stream id, expected seq ('' = any), ttl ms, batch id, retry '1'/'0',
-#       dedupe window ms, then one JSON text per event.
-# Returns {status, last seq}: 0 appended, 1 conflict, 2 found by a retry,
-# or {3, -1, key, type} when a key holds another type (written by something else).
-_APPEND_LUA = """
-local skey, snapkey, idx = KEYS[1], KEYS[2], KEYS[3]
-local wanted = {'stream', 'zset', 'zset'}
-for i = 1, 3 do
-  local found = redis.call('TYPE', KEYS[i])['ok']
-  if found ~= 'none' and found ~= wanted[i] then
-    return {3, -1, KEYS[i], found}
-  end
-end
-local sid, expected, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local batch, retry, window = ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function seq_of(id)
-  return tonumber(string.match(id, '^0%-(%d+)$')) - 1
-end
-local last = -1
-local top = redis.call('XREVRANGE', skey, '+', '-', 'COUNT', 1)
-if #top > 0 then
-  last = seq_of(top[1][1])
-end
-if retry and last >= 0 then
-  local hi = '+'
-  local stop = false
-  while not stop do
-    local chunk = redis.call('XREVRANGE', skey, hi, '-', 'COUNT', 512)
-    if #chunk == 0 then break end
-    for i = 1, #chunk do
-      local fields = chunk[i][2]
-      local b, at = nil, nil
-      for j = 1, #fields, 2 do
-        if fields[j] == 'b' then b = fields[j + 1]
-        elseif fields[j] == 't' then at = tonumber(fields[j + 1]) end
-      end
-      if b == batch then
-        return {2, seq_of(chunk[i][1])}
-      end
-      if at ~= nil and at < now - window then
-        stop = true
-        break
-      end
-    end
-    hi = '(' .. chunk[#chunk][1]
-  end
-end
-if expected ~= '' and tonumber(expected) ~= last then
-  return {1, last}
-end
-local n = #ARGV - 6
-for i = 1, n do
-  local id = '0-' .. string.format('%d', last + 1 + i)
-  if i == n then
-    redis.call('XADD', skey, id, 'e', ARGV[6 + i], 'b', batch, 't', string.format('%d', now))
-  else
-    redis.call('XADD', skey, id, 'e', ARGV[6 + i])
-  end
-end
-if ttl > 0 then
-  redis.call('PEXPIRE', skey, ttl)
-  redis.call('PEXPIRE', snapkey, ttl)
-  redis.call('ZADD', idx, string.format('%d', now + ttl), sid)
-else
-  redis.call('PERSIST', skey)
-  redis.call('PERSIST', snapkey)
-  redis.call('ZADD', idx, '+inf', sid)
-end
-return {0, last + n}
-"""
-
-# KEYS: snapshots, stream. ARGV: seq, snapshot JSON, ttl ms.
-_SAVE_SNAPSHOT_LUA = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-local pttl = redis.call('PTTL', KEYS[2])
-if pttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], pttl)
-elseif pttl == -2 and tonumber(ARGV[3]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-end
-return 1
-"""
-
-# KEYS: index. Drops ids whose expiry has passed, returns the live ones.
-_LIST_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now))
-return redis.call('ZRANGE', KEYS[1], 0, -1)
-"""
-
-# KEYS: stream. ARGV: first id, last id, count. Returns {first id, last id, JSON array
-# of the events}: one bulk string instead of a nested reply per entry, which is
-# what redis-py's pure-Python parser spends its time on.
-_READ_LUA = """
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', ARGV[3])
-local n = #entries
-if n == 0 then return {} end
-local parts = {}
-for i = 1, n do
-  local fields = entries[i][2]
-  for j = 1, #fields, 2 do
-    if fields[j] == 'e' then
-      parts[i] = fields[j + 1]
-      break
-    end
-  end
-end
-return {entries[1][1], entries[n][1], '[' .. table.concat(parts, ',') .. ']'}
-"""
 _READ_PAGE = 10_000
-
-# KEYS: stream, snapshots, index. ARGV: stream id.
-_DELETE_LUA = """
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-return 1
-"""
+_KNOWN_STREAMS = 4096
+"""Summaries remembered per store (LRU): a stream appended to again starts from it."""
+_MAX_STALE = 10_000
+"""Stale-summary rounds before giving up (each one means another writer appended)."""
 
 
 def _seq_of(entry_id: bytes) -> int:
@@ -195,17 +126,63 @@ def _entry_id(seq: int) -> str:
     return f"0-{seq + 1}"
 
 
-class RedisEventStore(BaseEventStoreWithSnapshots):
-    """Event store on Redis Streams (redis-py asyncio).
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
-    Create it with :func:`create_event_store` (``redis://host:6379/0``), or construct
-    it and ``await store.open()``. TTL is enforced by Redis (PEXPIRE on every key of
-    a stream, refreshed by each append), so it follows the server's clock, not
-    ``clock``. Options (URL query or ``config.options``): ``max_connections`` (16),
-    ``retries`` (5) and ``retry_timeout`` (s, 15) for lost connections,
-    ``block_ms`` (1000) for live follow, ``dedupe_window_ms`` (60000); ``prefix``
-    and ``ttl`` (ms) may also be given in the URL.
+
+@dataclass(slots=True)
+class Basis:
+    """The state of one stream an append computes its summary from.
+
+    ``batch``/``last`` identify the stream's state (its top entry's batch id and last
+    seq; ``""``/-1 when it has no events); ``summary`` is its summary there;
+    ``hash_batch`` is the batch id the stored summary hash records and ``entries``
+    the catalog entries stored for it, which the append replaces. ``rewrite``: the
+    stored hash is not this summary (none yet, or a leftover) and is written anew.
+    ``expiring``: the stream had a TTL (so an append without one must ``PERSIST``).
     """
+
+    batch: str
+    last: int
+    hash_batch: str
+    summary: StreamSummary
+    entries: dict[str, str] | None
+    """None: those of ``summary`` (computed when an append needs them)."""
+    rewrite: bool
+    expiring: bool = False
+    content: str | None = None
+    """The content folded so far, when the summary was folded from the events."""
+
+
+def _empty_basis(stream_id: str) -> Basis:
+    return Basis("", -1, "", StreamSummary(stream_id=stream_id), {}, True)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One append's arguments beyond the events, computed from a :class:`Basis`."""
+
+    summary: StreamSummary
+    entries: dict[str, str]
+    fields: list[str | bytes] = field(default_factory=list)
+    sets: list[tuple[str, str]] = field(default_factory=list)
+    """(set key, op) for each catalog set that changes."""
+    content_op: str = ""
+    content: str = ""
+
+
+class RedisEventStore(BaseEventStoreWithSnapshots):
+    """Event store on Redis Streams (redis-py asyncio), one node or a cluster.
+
+    Create it with :func:`create_event_store` (``redis://host:6379/0`` or
+    ``redis+cluster://h1:7000,h2:7001/``), or construct it and ``await store.open()``.
+    TTL is enforced by Redis (PEXPIRE on every key of a stream, refreshed by each
+    append), so it follows the server's clock, not ``clock``. Options (URL query or
+    ``config.options``) are listed in docs/format.md; ``prefix`` and ``ttl`` (ms) may
+    also be given in the URL.
+    """
+
+    keeps_summaries = True
 
     def __init__(
         self,
@@ -218,7 +195,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
     ) -> None:
         cfg = config or StorageAdapterConfig(type="redis", connection="redis://127.0.0.1:6379/0")
         url, url_options = split_url_options(cfg.connection or "redis://127.0.0.1:6379/0",
-                                             _OPTION_KEYS, "Redis")
+                                             OPTION_KEYS, "Redis")
         options: dict[str, Any] = {**url_options, **cfg.options}
         if prefix is None and cfg.prefix == "l0" and "prefix" in options:
             prefix = validate_prefix(options["prefix"])
@@ -226,81 +203,168 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             ttl = int_option(options, "ttl", 0, 0)
         super().__init__(cfg, prefix=prefix, ttl=ttl, clock=clock, read_only=read_only)
         self._url = url
-        self._max_connections = int_option(options, "max_connections", 16, 1)
-        self._retries = int_option(options, "retries", 5, 0)
+        self.clustered = is_cluster_url(url)
+        cluster = self.clustered
+        self._max_connections = int_option(options, "max_connections", 32 if cluster else 16, 1)
+        self._retries = int_option(options, "retries", 60 if cluster else 5, 0)
         self._retry_timeout = float(int_option(options, "retry_timeout", 15, 1))
         self._block_ms = int_option(options, "block_ms", 1000, 1)
         self._dedupe_window_ms = int_option(options, "dedupe_window_ms", 60_000, 1000)
-        self._client: redis.asyncio.Redis | None = None
+        self._wait = ReplicaWait(int_option(options, "wait_replicas", 1 if cluster else 0, 0),
+                                 int_option(options, "wait_timeout_ms", 1000, 1))
+        self._shards_option = int_option(options, "shards", DEFAULT_SHARDS, 1)
+        self._sweep_interval = float(int_option(options, "sweep_interval", 60, 1))
+        self._client: Client | None = None
         self._scripts: dict[str, Any] = {}
         self._scripted_reads = True
         self.layout_option = choose_layout(options.get("layout"))
+        self.keys = RedisKeys(self.prefix)
+        self._known: OrderedDict[str, Basis] = OrderedDict()
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._clock_offset = 0.0
+        self._catalog_built = False
+        self._build_lock = asyncio.Lock()
+        self._sweeper: asyncio.Task[None] | None = None
+        self.pubsub: Any = None
+        """The catalog followers' subscription (l0core.stores.redis_upkeep), once made."""
+        self._publish = "SPUBLISH" if cluster else "PUBLISH"
+        self._notify = str(options.get("notify", "true")).lower() not in ("false", "0", "no")
 
     # ── keys ──
 
+    def get_stream_key(self, stream_id: str) -> str:
+        return self.keys.stream(stream_id)
+
+    def get_snapshot_key(self, stream_id: str) -> str:
+        return self.keys.snapshot(stream_id)
+
     def get_index_key(self) -> str:
-        return f"{self.prefix}:streams"
+        return self.keys.index(0)
 
     def describe(self) -> str:
         return mask_secrets(self.config.connection or self._url)
 
+    def channel(self, shard: int) -> str:
+        """Where the scripts publish changed ids ("" with ``notify=false``)."""
+        return self.keys.channel(shard) if self._notify else ""
+
+    @property
+    def wait_replicas(self) -> int:
+        """Replicas an append waits for (``WAIT``) before it is acknowledged."""
+        return self._wait.replicas
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise StoreClosedError("RedisEventStore is not open: await store.open() first")
+        return self._client
+
     # ── lifecycle ──
 
     async def open(self) -> RedisEventStore:
-        """Connect and check the server answers (one clear error if it does not)."""
+        """Connect, check the server answers and what the prefix holds (one clear error)."""
         if self._client is not None:
             return self
+        client = await self._connect()
         try:
-            # A blocking pool: a task waits for a free connection instead of failing
-            # with "Too many connections" (live followers hold one each in XREAD).
-            pool: redis.asyncio.BlockingConnectionPool = (
-                redis.asyncio.BlockingConnectionPool.from_url(
-                    self._url,
-                    max_connections=self._max_connections,
-                    timeout=10,
-                    # No silent re-sends: an append is only retried by _run, which
-                    # marks the retry so the script can detect a first attempt
-                    # that committed.
-                    retry=Retry(NoBackoff(), 0),
-                    socket_connect_timeout=5,
-                    socket_timeout=max(5.0, self._block_ms / 1000 + 2),
+            found = await self._inspect(client)
+            if found.layout in ("spec", "foreign"):
+                raise self._layout_refusal(found)
+            await self._read_meta(client, found)
+            secs, micros = await client.time()
+            self._clock_offset = int(secs) * 1000 + int(micros) / 1000 - time.time() * 1000
+        except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException,
+                OSError) as exc:
+            await self._close_client(client)
+            raise StoreConnectionError(f"Redis at {self.describe()}: {exc}") from None
+        except BaseException:
+            await self._close_client(client)
+            raise
+        self._client = client
+        self._scripts = {name: client.register_script(src) for name, src in (
+            ("append", lua.APPEND), ("put", lua.PUT_SUMMARY), ("remove", lua.REMOVE),
+            ("snapshot", lua.SAVE_SNAPSHOT), ("read", lua.READ))}
+        if not self.read_only:
+            self._sweeper = asyncio.create_task(self._sweep_loop())
+        return self
+
+    async def _connect(self) -> Client:
+        socket_timeout = max(5.0, self._block_ms / 1000 + 2)
+        client: Client
+        if self.clustered:
+            client = make_cluster_client(self._url, max_connections=self._max_connections,
+                                         socket_timeout=socket_timeout)
+        else:
+            try:
+                # A blocking pool: a task waits for a free connection instead of failing
+                # with "Too many connections" (live followers hold one each in XREAD).
+                pool: redis.asyncio.BlockingConnectionPool = (
+                    redis.asyncio.BlockingConnectionPool.from_url(
+                        self._url,
+                        max_connections=self._max_connections,
+                        timeout=10,
+                        # No silent re-sends: an append is only retried by _run, which
+                        # marks the retry so the script can detect a first attempt
+                        # that committed.
+                        retry=Retry(NoBackoff(), 0),
+                        socket_connect_timeout=5,
+                        socket_timeout=socket_timeout,
+                    )
                 )
-            )
-        except (ValueError, TypeError) as exc:
-            raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
-        client = redis.asyncio.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
+            except (ValueError, TypeError) as exc:
+                raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
+            client = redis.asyncio.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
         try:
+            if isinstance(client, RedisCluster):
+                await client.initialize()
             await client.ping()
         except redis.exceptions.AuthenticationError as exc:
-            await client.aclose(close_connection_pool=True)
+            await self._close_client(client)
             raise StoreConnectionError(
                 f"Redis at {self.describe()} refused the credentials: {exc}"
             ) from None
-        except (redis.exceptions.RedisError, OSError) as exc:
-            await client.aclose(close_connection_pool=True)
+        except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException,
+                OSError) as exc:
+            await self._close_client(client)
             raise StoreConnectionError(
                 f"cannot connect to Redis at {self.describe()}: {exc}"
             ) from None
         except TypeError as exc:  # an unknown URL query parameter reaches the connection
-            await client.aclose(close_connection_pool=True)
+            await self._close_client(client)
             raise StoreConfigError(f"bad Redis URL {self.describe()}: {exc}") from None
-        try:
-            found = await inspect_redis_prefix(client, self.prefix)
-        except (redis.exceptions.RedisError, OSError) as exc:
-            await client.aclose(close_connection_pool=True)
-            raise StoreConnectionError(f"Redis at {self.describe()}: {exc}") from None
-        if found.layout in ("spec", "foreign"):
-            await client.aclose(close_connection_pool=True)
-            raise self._layout_refusal(found)
-        self._client = client
-        self._scripts = {
-            "append": client.register_script(_APPEND_LUA),
-            "snapshot": client.register_script(_SAVE_SNAPSHOT_LUA),
-            "list": client.register_script(_LIST_LUA),
-            "delete": client.register_script(_DELETE_LUA),
-            "read": client.register_script(_READ_LUA),
-        }
-        return self
+        return client
+
+    @staticmethod
+    async def _close_client(client: Client) -> None:
+        with contextlib.suppress(Exception):
+            if isinstance(client, RedisCluster):
+                await client.aclose()
+            else:
+                await client.aclose(close_connection_pool=True)
+
+    async def _inspect(self, client: Client) -> RedisPrefixContents:
+        if isinstance(client, RedisCluster):
+            if self.layout_option == "spec":
+                raise StoreConfigError(
+                    f"{self.describe()}: the spec example layout is read on a single Redis "
+                    "node only")
+            return await inspect_cluster_prefix(client, self.prefix,
+                                                RedisKeys(self.prefix, 1).meta())
+        return await inspect_redis_prefix(client, self.prefix)
+
+    async def _read_meta(self, client: Client, found: RedisPrefixContents) -> None:
+        """The shard count (cluster), and whether every stream has its summary."""
+        meta = RedisKeys(self.prefix, 1 if self.clustered else None).meta()
+        if found.layout == "empty" and not self.read_only:
+            if self.clustered:
+                await client.hsetnx(meta, "shards", self._shards_option)
+            await client.hset(meta, "built", 1)
+        stored = await client.hmget(meta, ["shards", "built"])
+        shards = int(stored[0]) if stored[0] is not None else self._shards_option
+        self.keys = RedisKeys(self.prefix, shards if self.clustered else None)
+        self._catalog_built = stored[1] is not None
+        if self.read_only and not self._catalog_built and found.layout != "empty":
+            self.keeps_summaries = False  # written before the catalog: scan it
 
     def _layout_refusal(self, found: RedisPrefixContents) -> ForeignLayoutError:
         location = self.config.connection or self._url
@@ -318,20 +382,27 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         if self._closed:
             return
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(BaseException):
+                await self._sweeper
+            self._sweeper = None
+        if self.pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self.pubsub.aclose()
+            self.pubsub = None
         if self._client is not None:
-            await self._client.aclose(close_connection_pool=True)
+            await self._close_client(self._client)
             self._client = None
 
     # ── running commands, with retries on lost connections ──
 
-    async def _run(self, fn: Callable[[redis.asyncio.Redis, bool], Awaitable[T]], *,
+    async def _run(self, fn: Callable[[Client, bool], Awaitable[T]], *,
                    keep_permission_errors: bool = False) -> T:
         """Run ``fn(client, is_retry)``; a lost connection is retried on a fresh one."""
         if self._closed:
             raise StoreClosedError(f"{type(self).__name__} is closed")
-        client = self._client
-        if client is None:
-            raise StoreClosedError("RedisEventStore is not open: await store.open() first")
+        client = self.client
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._retry_timeout
         attempt = 0
@@ -345,8 +416,11 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
                     f"Redis at {self.describe()} refused the credentials: {exc}"
                 ) from None
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                    ConnectionError, OSError) as exc:
+                    ConnectionError, OSError, *RETRYABLE,
+                    redis.exceptions.RedisClusterException) as exc:
                 reason = str(exc) or type(exc).__name__
+                if isinstance(client, RedisCluster):
+                    await refresh_slots(client)
             except redis.exceptions.NoPermissionError as exc:
                 if keep_permission_errors:
                     raise
@@ -365,51 +439,270 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
                     f"lost the connection to Redis at {self.describe()} "
                     f"({attempt} attempts): {reason}"
                 ) from None
-            await asyncio.sleep(min(1.0, 0.02 * 2 ** attempt))
+            await asyncio.sleep(min(1.0, 0.02 * 2 ** attempt, max(0.0, deadline - loop.time())))
+
+    def server_now(self) -> float:
+        """The Redis server's clock (ms), from the offset measured at open."""
+        return time.time() * 1000 + self._clock_offset
 
     # ── writing ──
 
     async def _append_wire(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
     ) -> int:
-        keys = [self.get_stream_key(stream_id), self.get_snapshot_key(stream_id),
-                self.get_index_key()]
-        head: list[bytes | str | int] = [
-            stream_id,
-            "" if expected_seq is None else str(expected_seq),
-            self.ttl,
-            secrets.token_hex(8),
-        ]
-        tail: list[bytes | str | int] = [self._dedupe_window_ms, *(dumps(e) for e in events)]
+        lock, users = self._locks.get(stream_id) or self._locks.setdefault(
+            stream_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:  # this store's own appends to one stream queue here
+                return await self._append_locked(stream_id, events, expected_seq)
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[stream_id]
+
+    async def _append_locked(
+        self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
+    ) -> int:
+        basis = self._known.pop(stream_id, None) or _empty_basis(stream_id)
+        batch = secrets.token_hex(8)
+        payload = [dumps(e) for e in events]
+        lost = False  # an attempt may have reached the server: later ones say retry
+        wait_until = asyncio.get_running_loop().time() + self._retry_timeout
+        for _ in range(_MAX_STALE):
+            plan = self._plan(stream_id, events, basis)
+            if plan.content_op == "?":
+                await self._complete_content(stream_id, events, plan)
+            reply, lost, acked = await self._send_append(stream_id, plan, basis, expected_seq,
+                                                         batch, payload, lost)
+            status = int(reply[0])
+            if status == 4:
+                basis = await self._basis_from(stream_id, reply)
+                continue
+            if status == 3:
+                key, found = (_text(x) for x in reply[2:4])
+                raise ForeignLayoutError(
+                    f"{self.describe()}: key {key} holds a {found}, which l0core did not "
+                    "write; nothing was written (choose another prefix with ?prefix=NAME)",
+                    "foreign")
+            if status == 1:
+                self._remember(stream_id, basis)
+                raise ConcurrencyConflictError(stream_id, -1 if expected_seq is None
+                                               else expected_seq, int(reply[1]))
+            last = int(reply[1])
+            if acked is not None and not await self._replicated(stream_id, acked,
+                                                                  wait_until):
+                lost = True  # send again as a retry: it finds the batch and WAITs again
+                continue
+            if status == 0:
+                self._remember(stream_id, Basis(batch, last, batch, plan.summary,
+                                                plan.entries, False, self.ttl > 0))
+            return last
+        raise StoreConnectionError(f"{self.describe()}: stream {stream_id!r} changed under "
+                                   f"{_MAX_STALE} appends in a row; giving up")
+
+    def _remember(self, stream_id: str, basis: Basis) -> None:
+        self._known[stream_id] = basis
+        if len(self._known) > _KNOWN_STREAMS:
+            self._known.popitem(last=False)
+
+    def _plan(self, stream_id: str, events: Sequence[JSONDict], basis: Basis) -> _Plan:
+        """The new summary, its hash fields, set changes and content, from ``basis``.
+
+        ``plan.content_op`` is ``"?"`` when the content folded so far is needed first
+        (:meth:`_complete_content`)."""
+        before = basis.summary
+        after = before.copy()
+        advance(after, events)  # advance_summary, with a shortcut for TOKEN-only batches
+        entries = basis.entries
+        if entries is None:
+            entries = index_entries(before)
+        tokens = not basis.rewrite and all(ev["type"] == "TOKEN" for ev in events)
+        if tokens:
+            changes = token_changes(before, after, entries)
+        else:
+            changes = summary_changes(before, after, entries, basis.rewrite)
+        plan = _Plan(after, changes.entries, fields=changes.fields)
+        if changes.sets:
+            cat, shard = self.keys.cat, self.keys.shard_of(stream_id)
+            plan.sets = [(cat(shard, name), op) for name, op in changes.sets]
+        if after.status != "running":
+            ended_before = before.status != "running" and not basis.rewrite
+            text = basis.content
+            if text is None and before.event_count == 0:
+                text = ""
+            if text is None and needs_content_before(ended_before, True, events):
+                plan.content_op = "?"
+            else:
+                change = content_change(ended_before, True, events, text)
+                if change is not None:
+                    plan.content_op, plan.content = change
+        return plan
+
+    async def _complete_content(self, stream_id: str, events: Sequence[JSONDict],
+                                plan: _Plan) -> None:
+        """The first end of a stream without a COMPLETE: fold its content once."""
+        change = content_change(False, True, events, await self.fold_content(stream_id))
+        assert change is not None
+        plan.content_op, plan.content = change
+
+    async def _send_append(
+        self, stream_id: str, plan: _Plan, basis: Basis, expected_seq: int | None,
+        batch: str, payload: list[bytes], lost: bool,
+    ) -> tuple[list[Any], bool, int | None]:
+        """Run the append script (then WAIT, when replicas are asked for).
+
+        Returns (reply, whether any attempt may have reached the server, replicas
+        that confirmed or None when not asked).
+        """
+        keys = self.keys
+        shard = keys.shard_of(stream_id)
+        call = lua.append_call(
+            stream_keys=(keys.stream(stream_id), keys.snapshot(stream_id), keys.index(shard),
+                         keys.summary(stream_id), keys.content(stream_id),
+                         keys.catalog(shard)),
+            stream_id=stream_id, expected_seq=expected_seq, ttl=self.ttl, batch=batch,
+            window_ms=self._dedupe_window_ms, basis_batch=basis.batch,
+            basis_last=basis.last, hash_batch=basis.hash_batch, rewrite=basis.rewrite,
+            expiring=basis.expiring, content_op=plan.content_op, content=plan.content,
+            channel=self.channel(shard), publish=self._publish, fields=plan.fields,
+            sets=plan.sets, payload=payload)
         script = self._scripts["append"]
+        state = {"lost": lost}
 
-        async def go(_client: redis.asyncio.Redis, retry: bool) -> list[int]:
-            args = [*head, "1" if retry else "0", *tail]
-            return cast(list[int], await script(keys=keys, args=args))
+        async def go(client: Client, retry: bool) -> tuple[list[Any], int | None]:
+            state["lost"] = state["lost"] or retry
+            args = call.args(state["lost"])
+            if self._wait.replicas == 0:
+                return cast(list[Any], await script(keys=call.keys, args=args)), None
+            return await self._append_and_wait(client, script.sha, call.keys, args)
 
-        reply = await self._run(go)
-        status, last = int(reply[0]), int(reply[1])
-        if status == 3:
-            key, found = (x.decode() if isinstance(x, bytes) else str(x) for x in reply[2:4])
-            raise ForeignLayoutError(
-                f"{self.describe()}: key {key} holds a {found}, which l0core did not write; "
-                "nothing was written (choose another prefix with ?prefix=NAME)", "foreign")
-        if status == 1:
-            raise ConcurrencyConflictError(stream_id, -1 if expected_seq is None
-                                           else expected_seq, last)
-        return last
+        reply, acked = await self._run(go)
+        return reply, state["lost"], acked
+
+    def _master_of(self, client: Client, key: str) -> str:
+        if isinstance(client, RedisCluster):
+            node = client.get_node_from_key(key, replica=False)
+            return "" if node is None else node.name
+        return ""
+
+    async def _append_and_wait(self, client: Client, sha: str, keys: list[str],
+                               args: list[Any]) -> tuple[list[Any], int | None]:
+        """The script then ``WAIT`` on the same connection (WAIT counts that
+        connection's writes); returns the reply and the replicas that confirmed."""
+        target = self._wait.target(self._master_of(client, keys[0]))
+        commands: list[tuple[Any, ...]] = [("EVALSHA", sha, len(keys), *keys, *args)]
+        if target > 0:
+            commands.append(("WAIT", target, self._wait.timeout_ms))
+        if isinstance(client, RedisCluster):
+            results = await run_on_owner(client, keys[0], commands, lua.APPEND)
+        else:
+            results = []
+            for _ in range(2):
+                pipe = client.pipeline(transaction=False)
+                for command in commands:
+                    pipe.execute_command(*command)
+                results = await pipe.execute(raise_on_error=False)
+                if not isinstance(results[0], redis.exceptions.NoScriptError):
+                    break
+                await client.script_load(lua.APPEND)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return cast(list[Any], results[0]), int(results[1]) if target > 0 else 0
+
+    async def _replicated(self, stream_id: str, acked: int, wait_until: float) -> bool:
+        """True when enough replicas confirmed (l0core.stores.redis_replicas)."""
+        key = self.keys.stream(stream_id)
+        client = self.client
+
+        async def count(client: Client, _retry: bool) -> int:
+            if isinstance(client, RedisCluster):
+                return await connected_replicas(client, key)
+            role = await client.role()
+            return len(role[2]) if _text(role[0]) == "master" else 0
+
+        if await self._wait.confirmed(self._master_of(client, key), acked,
+                                      lambda: self._run(count)):
+            return True
+        if asyncio.get_running_loop().time() >= wait_until:
+            raise StoreConnectionError(
+                f"{self.describe()}: the append to {stream_id!r} is on the master, but only "
+                f"{acked} of {self._wait.replicas} replica(s) confirmed it within "
+                f"{self._retry_timeout:.0f} s; do not append it again")
+        return False
+
+    async def _basis_from(self, stream_id: str, reply: Sequence[Any]) -> Basis:
+        """The basis a stale reply describes: the stream's state and its stored hash."""
+        last, top = int(reply[1]), _text(reply[2])
+        stored = pairs_to_dict(list(reply[3:]))
+        old: StreamSummary | None = None
+        hash_batch = ""
+        expiring = False
+        if stored:
+            old, hash_batch, expiry = summary_from_hash(stream_id, stored)
+            expiring = expiry is not None
+        old_entries = index_entries(old) if old is not None else {}
+        if last == -1:  # a new stream (perhaps where an expired one left its summary)
+            return Basis("", -1, hash_batch, StreamSummary(stream_id=stream_id), old_entries,
+                         True)
+        if old is not None and hash_batch == top:
+            return Basis(top, last, hash_batch, old, old_entries, False, expiring)
+        # Written before the catalog, or by a writer that kept no summary: fold it.
+        summary, content = await self.fold(stream_id)
+        return Basis(top, last, hash_batch, summary, old_entries, True, True, content)
+
+    async def fold(self, stream_id: str) -> tuple[StreamSummary, str]:
+        """The summary and final content of the stream as stored now, from its events."""
+        summary = StreamSummary(stream_id=stream_id)
+        content = ""
+        async for batch in self.iter_batches(stream_id):
+            wire = [encode_event(env.event) for env in batch]
+            advance_summary(summary, wire)
+            content = final_content(wire, content)
+        return summary, content
+
+    async def fold_content(self, stream_id: str) -> str:
+        """The final content folded from the events (text search of running streams)."""
+        return (await self.fold(stream_id))[1]
 
     async def delete(self, stream_id: str) -> None:
         self._check_writable()
         validate_stream_id(stream_id)
-        keys = [self.get_stream_key(stream_id), self.get_snapshot_key(stream_id),
-                self.get_index_key()]
-        script = self._scripts["delete"]
+        self._known.pop(stream_id, None)
+        await self.remove_stream(stream_id, only_if_gone=False)
 
-        async def go(_client: redis.asyncio.Redis, _retry: bool) -> Any:
-            return await script(keys=keys, args=[stream_id])
+    async def remove_stream(self, stream_id: str, *, only_if_gone: bool) -> bool:
+        """Delete a stream with its summary and catalog entries; with ``only_if_gone``
+        only when its events expired (the sweep). True when something was removed."""
+        keys = self.keys
+        shard = keys.shard_of(stream_id)
+        script = self._scripts["remove"]
+        for _ in range(_MAX_STALE):
+            raw = await self._run(lambda c, _r: cast(Awaitable[dict[bytes, bytes]],
+                                                     c.hgetall(keys.summary(stream_id))))
+            entries: dict[str, str] = {}
+            hash_batch = ""
+            if raw:
+                summary, hash_batch, _ = summary_from_hash(stream_id, raw)
+                entries = index_entries(summary)
+            names = list(entries)
+            script_keys = [keys.stream(stream_id), keys.snapshot(stream_id),
+                           keys.index(shard), keys.summary(stream_id),
+                           keys.content(stream_id), keys.catalog(shard),
+                           *(keys.cat(shard, n) for n in names)]
+            args = [stream_id, hash_batch, self.channel(shard), self._publish,
+                    "gone" if only_if_gone else "any", *(entries[n] for n in names)]
 
-        await self._run(go)
+            async def go(_client: Client, _retry: bool,
+                         script_keys: list[str] = script_keys,
+                         args: list[Any] = args) -> list[Any]:
+                return cast(list[Any], await script(keys=script_keys, args=args))
+
+            status = int((await self._run(go))[0])
+            if status != 4:
+                return status == 0
+        return False
 
     # ── reading ──
 
@@ -420,9 +713,9 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
     async def _xrange(
         self, stream_id: str, lo: str, hi: str, count: int | None = None
     ) -> list[Entry]:
-        key = self.get_stream_key(stream_id)
+        key = self.keys.stream(stream_id)
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> list[Entry]:
+        async def go(client: Client, _retry: bool) -> list[Entry]:
             return cast(list[Entry], await client.xrange(key, lo, hi, count=count))
 
         return await self._run(go)
@@ -431,10 +724,10 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         self, stream_id: str, lo: str, hi: str, count: int
     ) -> tuple[list[EventEnvelope], str | None]:
         """Up to ``count`` events from ``lo`` to ``hi``, and the id to continue after."""
-        key = self.get_stream_key(stream_id)
+        key = self.keys.stream(stream_id)
         script = self._scripts["read"]
 
-        async def go(_client: redis.asyncio.Redis, _retry: bool) -> list[bytes]:
+        async def go(_client: Client, _retry: bool) -> list[bytes]:
             return cast(list[bytes], await script(keys=[key], args=[lo, hi, count]))
 
         if not self._scripted_reads:
@@ -494,77 +787,74 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         async for batch in self._pages(stream_id, from_seq, None, max(1, batch_size)):
             yield batch
 
-    async def get_last_event(self, stream_id: str) -> EventEnvelope | None:
-        validate_stream_id(stream_id)
-        key = self.get_stream_key(stream_id)
+    async def _top(self, stream_id: str) -> list[Entry]:
+        key = self.keys.stream(stream_id)
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> list[Entry]:
+        async def go(client: Client, _retry: bool) -> list[Entry]:
             return cast(list[Entry], await client.xrevrange(key, "+", "-", count=1))
 
-        envs = self._envelopes(stream_id, await self._run(go))
+        return await self._run(go)
+
+    async def get_last_event(self, stream_id: str) -> EventEnvelope | None:
+        validate_stream_id(stream_id)
+        envs = self._envelopes(stream_id, await self._top(stream_id))
         return envs[0] if envs else None
 
     async def get_last_seq(self, stream_id: str) -> int:
         validate_stream_id(stream_id)
-        key = self.get_stream_key(stream_id)
-
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> list[Entry]:
-            return cast(list[Entry], await client.xrevrange(key, "+", "-", count=1))
-
-        top = await self._run(go)
+        top = await self._top(stream_id)
         return _seq_of(top[0][0]) if top else -1
 
     async def exists(self, stream_id: str) -> bool:
         validate_stream_id(stream_id)
-        key = self.get_stream_key(stream_id)
+        key = self.keys.stream(stream_id)
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> int:
+        async def go(client: Client, _retry: bool) -> int:
             return int(await client.exists(key))
 
         return await self._run(go) > 0
 
     async def list_streams(self) -> list[str]:
-        idx = self.get_index_key()
-        if self.read_only:
-            async def go(client: redis.asyncio.Redis, _retry: bool) -> list[bytes]:
-                secs, micros = await client.time()
-                now = int(secs) * 1000 + int(micros) // 1000
-                return cast(list[bytes], await client.zrangebyscore(idx, f"({now}", "+inf"))
-        else:
-            script = self._scripts["list"]
+        if not self.read_only:
+            await self.sweep_expired()
+        now = f"({int(self.server_now())}"
+        index_keys = [self.keys.index(k) for k in range(self.keys.shard_count())]
 
-            async def go(client: redis.asyncio.Redis, _retry: bool) -> list[bytes]:
-                return cast(list[bytes], await script(keys=[idx]))
+        async def go(client: Client, _retry: bool) -> list[list[bytes]]:
+            pipe = client.pipeline(transaction=False)
+            for key in index_keys:
+                pipe.zrangebyscore(key, now, "+inf")
+            return cast(list[list[bytes]], await pipe.execute())
 
-        return sorted(sid.decode() for sid in await self._run(go))
+        return sorted(sid.decode() for ids in await self._run(go) for sid in ids)
 
     # ── snapshots ──
 
     async def save_snapshot(self, snapshot: Snapshot) -> None:
         self._check_writable()
         data = dumps(encode_snapshot(snapshot))
-        keys = [self.get_snapshot_key(snapshot.stream_id), self.get_stream_key(snapshot.stream_id)]
+        keys = [self.keys.snapshot(snapshot.stream_id), self.keys.stream(snapshot.stream_id)]
         script = self._scripts["snapshot"]
 
-        async def go(_client: redis.asyncio.Redis, _retry: bool) -> Any:
+        async def go(_client: Client, _retry: bool) -> Any:
             return await script(keys=keys, args=[snapshot.seq, data, self.ttl])
 
         await self._run(go)
 
     async def list_snapshots(self, stream_id: str) -> list[Snapshot]:
         validate_stream_id(stream_id)
-        key = self.get_snapshot_key(stream_id)
+        key = self.keys.snapshot(stream_id)
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> list[bytes]:
+        async def go(client: Client, _retry: bool) -> list[bytes]:
             return cast(list[bytes], await client.zrange(key, 0, -1))
 
         return [decode_snapshot(loads(raw)) for raw in await self._run(go)]
 
     async def get_snapshot_before(self, stream_id: str, seq: int) -> Snapshot | None:
         validate_stream_id(stream_id)
-        key = self.get_snapshot_key(stream_id)
+        key = self.keys.snapshot(stream_id)
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> list[bytes]:
+        async def go(client: Client, _retry: bool) -> list[bytes]:
             return cast(list[bytes], await client.zrevrangebyscore(key, seq, "-inf", start=0,
                                                                    num=1))
 
@@ -575,10 +865,10 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
 
     async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
         """Block in XREAD until an entry after ``last_seq`` exists (or ``block_ms`` passes)."""
-        key = self.get_stream_key(stream_id)
+        key = self.keys.stream(stream_id)
         after = _entry_id(last_seq)
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> Any:
+        async def go(client: Client, _retry: bool) -> Any:
             return await client.xread({key: after}, count=1, block=self._block_ms)
 
         try:
@@ -586,16 +876,110 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         except StoreConnectionError:
             await asyncio.sleep(timeout)
 
+    # ── the catalog (l0core.stores.redis_query, l0core.stores.redis_upkeep) ──
+
+    async def _catalog_ready(self) -> None:
+        """A writable open of a store written before the catalog builds it first."""
+        if not self._catalog_built:
+            await self.build_catalog()
+
+    async def build_catalog(self, progress: Progress | None = None) -> int:
+        """Give every stream that lacks one (or has a stale one) its summary; returns the
+        number of streams indexed. ``l0tui index`` calls this."""
+        self._check_writable()
+        async with self._build_lock:
+            count = await build_summaries(self, progress)
+            meta = self.keys.meta()
+            await self._run(lambda c, _r: c.hset(meta, "built", 1))
+            self._catalog_built = True
+            return count
+
+    async def prepare_catalog(self, progress: Progress | None = None) -> None:
+        if not self.keeps_summaries:
+            await super().prepare_catalog(progress)
+        elif not self._catalog_built:
+            await self.build_catalog(progress)
+
+    async def sweep_expired(self, limit: int = 500) -> int:
+        """Remove streams whose TTL ran out, with their summaries and catalog entries
+        (up to ``limit`` per shard); returns how many."""
+        return await sweep(self, limit)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            with contextlib.suppress(StoreConnectionError, StoreClosedError):
+                await self.sweep_expired()
+
+    async def get_summary(self, stream_id: str) -> StreamSummary | None:
+        if not self.keeps_summaries:
+            return await super().get_summary(stream_id)
+        validate_stream_id(stream_id)
+        await self._catalog_ready()
+        key = self.keys.summary(stream_id)
+        raw = await self._run(lambda c, _r: cast(Awaitable[dict[bytes, bytes]], c.hgetall(key)))
+        if not raw:
+            return None
+        summary, _, expiry = summary_from_hash(stream_id, raw)
+        if expiry is not None and expiry <= self.server_now():
+            return None
+        return summary
+
+    async def query_summaries(self, query: SummaryQuery) -> SummaryPage:
+        if not self.keeps_summaries:
+            return await super().query_summaries(query)
+        await self._catalog_ready()
+        return await CatalogReader(self).query(query)
+
+    async def count_summaries(self, flt: SummaryFilter | None = None) -> int:
+        if not self.keeps_summaries:
+            return await super().count_summaries(flt)
+        await self._catalog_ready()
+        return await CatalogReader(self).count(flt or SummaryFilter())
+
+    async def catalog_version(self) -> object:
+        if not self.keeps_summaries:
+            return await super().catalog_version()
+        keys = [self.keys.catalog(k) for k in range(self.keys.shard_count())]
+
+        async def go(client: Client, _retry: bool) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.hget(key, "v")
+            return await pipe.execute()
+
+        return tuple(int(v or 0) for v in await self._run(go))
+
+    async def wait_catalog_change(self, timeout: float) -> None:
+        """Wake on the channel the scripts publish to; poll when it cannot be read."""
+        if not self.keeps_summaries:
+            await super().wait_catalog_change(timeout)
+            return
+        await wait_for_publish(self, timeout)
+
+    def run(self, fn: Callable[[Client, bool], Awaitable[T]]) -> Awaitable[T]:
+        """Run ``fn(client, is_retry)`` with this store's retries (the catalog modules)."""
+        return self._run(fn)
+
+    def script(self, name: str) -> Any:
+        return self._scripts[name]
+
+    @property
+    def publish_command(self) -> str:
+        return self._publish
+
     # ── maintenance ──
 
     async def drop_all(self) -> int:
         """Delete every key of this prefix (SCAN, for clean-up tools); returns how many."""
         self._check_writable()
+        self._known.clear()
+        pattern = self.keys.pattern()
 
-        async def go(client: redis.asyncio.Redis, _retry: bool) -> int:
+        async def go(client: Client, _retry: bool) -> int:
             n = 0
             batch: list[bytes] = []
-            async for key in client.scan_iter(match=f"{self.prefix}:*", count=1000):
+            async for key in client.scan_iter(match=pattern, count=1000):
                 batch.append(key)
                 if len(batch) >= 1000:
                     n += int(await client.unlink(*batch))
@@ -615,19 +999,22 @@ async def create_redis_event_store(
     options: Mapping[str, Any] | None = None,
     read_only: bool = False,
 ) -> RedisEventStore:
-    """Open a :class:`RedisEventStore` on ``url`` (``redis://[:password@]host:6379/db``)."""
+    """Open a :class:`RedisEventStore` on ``url`` (``redis://[:password@]host:6379/db``
+    or ``redis+cluster://host1:7000,host2:7001/``)."""
     cfg = StorageAdapterConfig(type="redis", connection=url, prefix=validate_prefix(prefix),
                                ttl=ttl, options=dict(options or {}), read_only=read_only)
     return await RedisEventStore(cfg).open()
 
 
 async def open_store(config: StorageAdapterConfig) -> BaseEventStore:
-    """Registry entry for ``redis://`` and ``rediss://``.
+    """Registry entry for ``redis://``, ``rediss://`` and the ``+cluster`` forms.
 
     A read-only open of a prefix in the spec example layout (or ``?layout=spec``)
     gives the read-only :class:`~l0core.stores.redis_spec.SpecRedisEventStore`.
     """
     from l0core.stores.redis_spec import SpecRedisEventStore
 
-    return await open_own_or_spec(RedisEventStore(config),
-                                  lambda: SpecRedisEventStore(config).open())
+    store = RedisEventStore(config)
+    if store.clustered:
+        return await store.open()
+    return await open_own_or_spec(store, lambda: SpecRedisEventStore(config).open())

@@ -10,6 +10,9 @@ only (never ``KEYS``, which blocks the server):
 - ``empty``: no key of either name.
 - ``foreign``: anything else (an index that is not a sorted set, a stream key of
   another type); a writable open refuses and writes nothing.
+
+On a Redis Cluster (:func:`inspect_cluster_prefix`) the marker is the prefix's meta
+hash; the spec example's layout is only read on a single node.
 """
 
 from __future__ import annotations
@@ -54,4 +57,23 @@ async def inspect_redis_prefix(client: redis.asyncio.Redis, prefix: str) -> Redi
             return RedisPrefixContents("l0core", name, key_type)
         if key_type != "none":  # "none": expired between SCAN and TYPE
             return RedisPrefixContents("foreign", name, key_type)
+    return RedisPrefixContents("empty")
+
+
+async def inspect_cluster_prefix(client: redis.asyncio.RedisCluster, prefix: str,
+                                 meta_key: str) -> RedisPrefixContents:
+    """Classify ``prefix`` on a Redis Cluster: ours when ``meta_key`` is our hash.
+
+    A cluster store always writes its meta hash first (it records the shard count),
+    so without it any key under ``<prefix>:`` (SCAN on every master) is someone
+    else's.
+    """
+    meta_type = _text(await client.type(meta_key))
+    if meta_type == "hash":
+        return RedisPrefixContents("l0core", meta_key, meta_type)
+    if meta_type != "none":
+        return RedisPrefixContents("foreign", meta_key, meta_type)
+    async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        name = _text(key)
+        return RedisPrefixContents("foreign", name, _text(await client.type(key)))
     return RedisPrefixContents("empty")

@@ -40,6 +40,7 @@ from l0core.events import EventEnvelope, Snapshot, validate_stream_id
 from l0core.stores.base import ReadOnlyEventStore, StorageAdapterConfig, validate_prefix
 from l0core.stores.layouts import copy_command
 from l0core.stores.options import float_option, int_option
+from l0core.stores.redis import OPTION_KEYS
 from l0core.stores.redis_layout import inspect_redis_prefix
 from l0core.stores.urls import mask_secrets, split_url_options
 from l0core.stores.verify import SeqDamage, seq_damage_of
@@ -48,8 +49,8 @@ __all__ = ["SpecRedisEventStore"]
 
 T = TypeVar("T")
 
-_OPTION_KEYS = {"prefix", "ttl", "retries", "retry_timeout", "block_ms", "dedupe_window_ms",
-                "max_connections", "layout", "poll_interval"}
+_OPTION_KEYS = OPTION_KEYS
+"""The same URL options as our Redis store (one list, so a new one is known to both)."""
 _PAGE = 5_000
 
 

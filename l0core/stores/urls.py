@@ -17,6 +17,9 @@ _SCHEMES = {
     "postgresql": "postgres",
     "redis": "redis",
     "rediss": "redis",
+    "redis+cluster": "redis",
+    "rediss+cluster": "redis",
+    "nats": "nats",
 }
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _PASSWORD_PARAM = re.compile(r"(?i)\b(password\s*=\s*)[^&\s]*")
@@ -64,10 +67,8 @@ def mask_url(url: str) -> str:
     if parts.password is None:
         return url
     user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
+    hosts = parts.netloc.rpartition("@")[2]  # as written: several for a cluster's seeds
+    return urlunsplit((parts.scheme, f"{user}:***@{hosts}", parts.path, parts.query,
                        parts.fragment))
 
 

@@ -1,10 +1,12 @@
 """RedisEventStore under faults, against a real Redis.
 
-- 4 processes x 1,000 appends to one stream: seqs 0..3999, each writer's order kept.
+- 4 processes x 1,000 appends to one stream: seqs 0..3999, each writer's order kept,
+  and the stream's summary equal to the fold of its events.
 - The store's connections killed with ``CLIENT KILL`` during a run of appends:
-  every acknowledged append is stored exactly once, seqs contiguous.
+  every acknowledged append is stored exactly once, seqs contiguous, every summary
+  equal to the fold (the catalog's forty streams too: every kind of event).
 - A reply lost after the script ran (a TCP proxy hangs up): the retry finds the
-  batch and returns its seq; nothing is written twice.
+  batch and returns its seq; nothing is written twice, the summary counts it once.
 - A closed port and a wrong password (an ACL user made for the test): one clear
   line naming the (masked) URL, no chained traceback.
 """
@@ -24,6 +26,7 @@ from l0core import TokenEvent
 from l0core.errors import StoreConnectionError
 from l0core.stores.base import StorageAdapterConfig
 from l0core.stores.registry import create_event_store
+from tests.catalog_suite import assert_summary_matches_events, catalog_streams
 from tests.services import (
     FaultProxy,
     check_writers,
@@ -79,6 +82,7 @@ async def test_four_processes_append_to_one_stream(redis_prefix: tuple[str, str]
     store = await open_redis(url, prefix)
     try:
         check_writers(await store.get_events("shared"), {}, 4, 1000)
+        await assert_summary_matches_events(store, "shared")
     finally:
         await store.close()
 
@@ -110,6 +114,47 @@ async def test_killed_clients_lose_and_duplicate_nothing(redis_prefix: tuple[str
         await asyncio.gather(*tasks)
         assert killed >= 3, f"the test killed only {killed} connections in {rounds} rounds"
         check_writers(await store.get_events("s"), acked, writers, per)
+        await assert_summary_matches_events(store, "s")
+    finally:
+        await admin.aclose()
+        await store.close()
+
+
+async def test_killed_clients_keep_every_summary_exact(redis_prefix: tuple[str, str]) -> None:
+    """Every kind of event, appended one by one and in batches, while connections die."""
+    import redis.asyncio
+
+    from l0core.catalog import SummaryFilter
+
+    url, prefix = redis_prefix
+    name = unique_name("cat")
+    store = await open_redis(with_query(url, client_name=name), prefix)
+    admin = redis.asyncio.Redis.from_url(url)
+    streams = catalog_streams()
+    try:
+        async def writer(sid: str) -> None:
+            events = streams[sid]
+            await store.append_many(sid, events[:2])
+            for event in events[2:]:
+                await store.append(sid, event)
+
+        tasks = [asyncio.create_task(writer(sid)) for sid in streams]
+        killed = 0
+        while not all(t.done() for t in tasks):
+            await asyncio.sleep(0.02)
+            for client in await admin.client_list():
+                if client.get("name") == name:
+                    killed += int(await admin.execute_command("CLIENT", "KILL", "ID",
+                                                              client["id"]))
+        await asyncio.gather(*tasks)
+        assert killed >= 3, f"the test killed only {killed} connections"
+        for sid, events in streams.items():
+            assert len(await store.get_events(sid)) == len(events)
+            await assert_summary_matches_events(store, sid)
+        assert await store.count_summaries() == len(streams)
+        errors = SummaryFilter(status=frozenset({"error"}))
+        assert await store.count_summaries(errors) == sum(
+            1 for events in streams.values() if events[-1].type == "ERROR")
     finally:
         await admin.aclose()
         await store.close()
@@ -137,6 +182,9 @@ async def test_lost_reply_after_script_ran_is_not_written_twice(
             got = await store.get_events("s")
             assert [e.event.value for e in got] == [  # type: ignore[union-attr]
                 "before", "LOST-REPLY", "LOST-REQUEST", "after"]
+            await assert_summary_matches_events(store, "s")
+            summary = await store.get_summary("s")
+            assert summary is not None and summary.event_count == 4
         finally:
             await store.close()
 

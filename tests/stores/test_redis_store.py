@@ -1,7 +1,11 @@
-"""RedisEventStore against a real Redis: the conformance suite and its extras.
+"""RedisEventStore against a real Redis: the conformance and catalog suites and extras.
 
 Every test gets its own key prefix; its keys are deleted afterwards. TTL is the
 server's (PEXPIRE), so the suite's clock is replaced by real sleeps on a short TTL.
+The catalog's own tests: expiry removes summaries and their sorted-set members, a
+stream written again after it expired, racing writers, stores written before the
+catalog (scanned read-only, built writable), wake-ups, and, without a server, that
+the append path's partial updates leave exactly the records of the summary.
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from l0core import CompleteEvent
 from l0core.errors import StoreConfigError
 from l0core.stores.base import BaseEventStore, Clock, StorageAdapterConfig
 from l0core.stores.registry import create_event_store
 from l0core.testing import FakeClock, StoreConformance, tokens
+from tests.catalog_suite import CatalogSuite
+from tests.core.strategies import event_lists
 from tests.services import delete_redis_prefix, redis_url, unique_name
 
 pytestmark = pytest.mark.services
@@ -56,6 +64,16 @@ class TestRedisStore(StoreConformance):
     async def advance(self, clock: FakeClock, ms: float) -> None:
         clock.now += ms
         await asyncio.sleep(ms / 1000)
+
+
+class TestRedisCatalog(CatalogSuite):
+    @pytest.fixture(autouse=True)
+    def _prefix(self, redis_prefix: tuple[str, str]) -> None:
+        self.url, self.prefix = redis_prefix
+
+    async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
+        store: BaseEventStore = await open_redis(self.url, self.prefix, ttl=ttl)
+        return store
 
 
 async def test_create_event_store_from_url(redis_prefix: tuple[str, str]) -> None:
@@ -182,38 +200,57 @@ async def test_subscribe_is_woken_by_blocking_xread(redis_prefix: tuple[str, str
 async def test_retried_append_after_commit_is_not_duplicated(
     redis_prefix: tuple[str, str],
 ) -> None:
-    """The idempotency key at work: replaying a committed batch returns its seq."""
+    """The idempotency key at work: replaying a committed batch returns its seq, and
+    neither the events nor the summary count it twice."""
     from l0core.codec import dumps, encode_event
+    from l0core.stores.redis import _empty_basis
+    from tests.catalog_suite import assert_summary_matches_events
 
     url, prefix = redis_prefix
     store = await open_redis(url, prefix)
     try:
         await store.append_many("s", tokens(2))
-        script = store._scripts["append"]
-        keys = [store.get_stream_key("s"), store.get_snapshot_key("s"), store.get_index_key()]
-        events = [dumps(encode_event(e)) for e in tokens(3, prefix="b")]
-
-        async def call(retry: str) -> list[int]:
-            return [int(x) for x in await script(keys=keys, args=["s", "1", 0, "batch-1", retry,
-                                                                  60_000, *events])]
-
-        assert await call("0") == [0, 4]
-        await store.append_many("s", tokens(5, prefix="other"))  # others append meanwhile
-        assert await call("1") == [2, 4]  # found: nothing written again
+        basis = store._known["s"]
+        wire = [encode_event(e) for e in tokens(3, prefix="b", start=2)]
+        payload = [dumps(e) for e in wire]
+        plan = store._plan("s", wire, basis)
+        reply, _, _ = await store._send_append("s", plan, basis, 1, "batch-1", payload, False)
+        assert [int(x) for x in reply] == [0, 4]
+        await store.append_many("s", tokens(5, prefix="other", start=5))  # others append
+        # The same batch again, marked as a retry (its first reply was lost): found.
+        reply, _, _ = await store._send_append("s", plan, basis, 1, "batch-1", payload, True)
+        assert [int(x) for x in reply] == [2, 4]
+        # Not marked as a retry, from the old summary: refused as stale, nothing written.
+        reply, _, _ = await store._send_append("s", plan, basis, None, "batch-2", payload,
+                                               False)
+        assert int(reply[0]) == 4 and int(reply[1]) == 9
+        stale = store._plan("s", wire, _empty_basis("s"))
+        reply, _, _ = await store._send_append("s", stale, _empty_basis("s"), None, "batch-3",
+                                               payload, False)
+        assert int(reply[0]) == 4
         assert [e.seq for e in await store.get_events("s")] == list(range(10))
+        store._known.clear()
+        await assert_summary_matches_events(store, "s")
     finally:
         await store.close()
 
 
 async def test_drop_all_removes_the_prefix(redis_prefix: tuple[str, str]) -> None:
+    import redis.asyncio
+
     url, prefix = redis_prefix
     store = await open_redis(url, prefix)
+    raw = redis.asyncio.Redis.from_url(url)
     try:
         await store.append_many("a", tokens(2))
         await store.append_many("b", tokens(2))
-        assert await store.drop_all() == 3  # two streams and the index
+        before = [key async for key in raw.scan_iter(match=f"{prefix}:*")]
+        assert await store.drop_all() == len(before) > 3  # streams, index, catalog
+        assert [key async for key in raw.scan_iter(match=f"{prefix}:*")] == []
         assert await store.list_streams() == []
+        assert await store.count_summaries() == 0
     finally:
+        await raw.aclose()
         await store.close()
 
 
@@ -251,6 +288,8 @@ async def test_read_only_user_can_browse(redis_prefix: tuple[str, str]) -> None:
 
     import redis.asyncio
 
+    from l0core.catalog import SummaryQuery
+
     url, prefix = redis_prefix
     writer = await open_redis(url, prefix)
     await writer.append_many("s", tokens(3))
@@ -272,8 +311,335 @@ async def test_read_only_user_can_browse(redis_prefix: tuple[str, str]) -> None:
             last = await store.get_last_event("s")
             assert last is not None and last.seq == 2
             assert store._scripted_reads is False  # EVALSHA refused: plain XRANGE
+            page = await store.query_summaries(SummaryQuery())
+            assert [(s.stream_id, s.event_count) for s in page.items] == [("s", 3)]
+            assert await store.count_summaries() == 1
+            await store.wait_catalog_change(0.1)  # no SUBSCRIBE for this user: waits
         finally:
             await store.close()
     finally:
         await admin.execute_command("ACL DELUSER", user)
         await admin.aclose()
+
+
+# ── the catalog's Redis side ──
+
+
+async def _members_naming(raw: Any, prefix: str, stream_id: str) -> list[tuple[bytes, bytes]]:
+    """(set, member) for every catalog set member that ends with ``stream_id``."""
+    out = []
+    async for key in raw.scan_iter(match=f"{prefix}:cat:*"):
+        for member in await raw.zrange(key, 0, -1):
+            if member.endswith(stream_id.encode()):
+                out.append((key, member))
+    return out
+
+
+async def test_ttl_expiry_removes_summaries_and_their_entries(
+    redis_prefix: tuple[str, str],
+) -> None:
+    import redis.asyncio
+
+    from l0core.catalog import SummaryFilter, SummaryQuery
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix, ttl=600)
+    raw = redis.asyncio.Redis.from_url(url)
+    try:
+        await store.append_many("old", [*tokens(2), CompleteEvent(ts=5, content="x",
+                                                                  token_count=2)])
+        assert len(await _members_naming(raw, prefix, "old")) == 11 + 1  # o:* and f:model:
+        await asyncio.sleep(0.4)
+        await store.append("fresh", tokens(1)[0])
+        await asyncio.sleep(0.4)  # "old" has expired, "fresh" not yet
+        # Read before any sweep: the expired summary is hidden, its entries still there.
+        assert await store.get_summary("old") is None
+        assert [s.stream_id for s in (await store.query_summaries(SummaryQuery())).items] == [
+            "fresh"]
+        assert await store.count_summaries() == 1
+        done = SummaryFilter(status=frozenset({"completed"}))
+        assert await store.count_summaries(done) == 0
+        # The reads above swept what they met; nothing of "old" is left.
+        assert await _members_naming(raw, prefix, "old") == []
+        assert await raw.exists(store.keys.summary("old"), store.keys.content("old")) == 0
+        assert await raw.zscore(store.get_index_key(), "old") is None
+        assert await store.list_streams() == ["fresh"]
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+async def test_sweep_removes_what_no_read_met(redis_prefix: tuple[str, str]) -> None:
+    import redis.asyncio
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix, ttl=300)
+    raw = redis.asyncio.Redis.from_url(url)
+    try:
+        for i in range(5):
+            await store.append(f"gone-{i}", tokens(1)[0])
+        await asyncio.sleep(0.5)
+        assert await store.sweep_expired() == 5
+        assert await store.sweep_expired() == 0
+        for i in range(5):
+            assert await _members_naming(raw, prefix, f"gone-{i}") == []
+        assert [k async for k in raw.scan_iter(match=f"{prefix}:summary:*")] == []
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+async def test_a_stream_recreated_after_expiry_has_one_summary(
+    redis_prefix: tuple[str, str],
+) -> None:
+    """The expired stream's summary was not swept yet when the new one starts."""
+    import redis.asyncio
+
+    from l0core import SerializedOptions, StartEvent
+    from tests.catalog_suite import assert_summary_matches_events
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix, ttl=300, options={"sweep_interval": 3600})
+    raw = redis.asyncio.Redis.from_url(url)
+    try:
+        await store.append_many("s", [StartEvent(ts=1, options=SerializedOptions(model="a")),
+                                      CompleteEvent(ts=2, content="first", token_count=0)])
+        await asyncio.sleep(0.5)
+        assert await raw.exists(store.keys.summary("s")) == 1  # left by the expired one
+        await store.append("s", StartEvent(ts=10, options=SerializedOptions(model="b")))
+        await assert_summary_matches_events(store, "s")
+        members = await _members_naming(raw, prefix, "s")
+        assert len(members) == 12
+        assert {key for key, _ in members} == {
+            *(f"{prefix}:cat:o:running:{f}".encode() for f in (
+                "start_ts", "end_ts", "last_ts", "duration_ms", "event_count", "token_count",
+                "retries", "violation_count", "fallback_index", "model", "stream_id")),
+            f"{prefix}:cat:f:model:b".encode()}
+        assert await raw.exists(store.keys.content("s")) == 0
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+async def test_writers_that_race_keep_one_exact_summary(redis_prefix: tuple[str, str]) -> None:
+    """Each store remembers the summary of its last append; another store's append in
+    between makes the script send back the current one, and the append is redone."""
+    from l0core import ErrorEvent, SerializedError
+    from tests.catalog_suite import assert_summary_matches_events
+
+    url, prefix = redis_prefix
+    a, b = await open_redis(url, prefix), await open_redis(url, prefix)
+    try:
+        await a.append_many("s", tokens(3))
+        await b.append("s", tokens(1, start=3)[0])
+        await a.append("s", tokens(1, start=4)[0])  # stale basis: resent from b's summary
+        await b.append("s", ErrorEvent(ts=9, error=SerializedError(name="E", message="boom"),
+                                       failure_type="network", recovery_strategy="halt",
+                                       policy="default"))
+        await a.append("s", tokens(1, start=5, prefix="late")[0])  # after the end
+        for store in (a, b):
+            await assert_summary_matches_events(store, "s")
+        summary = await a.get_summary("s")
+        assert summary is not None and summary.status == "error" and summary.event_count == 7
+        from l0core.catalog import SummaryFilter, SummaryQuery
+
+        hits = await a.query_summaries(SummaryQuery(filter=SummaryFilter(text="T1 late0")))
+        assert [s.stream_id for s in hits.items] == ["s"]
+    finally:
+        await a.close()
+        await b.close()
+
+
+def _old_layout(client: Any, prefix: str, stream_id: str, events: list[Any],
+                batch: int = 3) -> None:
+    """What this store wrote before the catalog: entries, batch ids, the index."""
+    from l0core.codec import dumps, encode_event
+
+    key = f"{prefix}:stream:{stream_id}"
+    for i, event in enumerate(events):
+        fields: dict[str, Any] = {"e": dumps(encode_event(event))}
+        if i % batch == batch - 1 or i == len(events) - 1:
+            fields.update(b=f"{i:016x}", t="1700000000000")
+        client.xadd(key, fields, id=f"0-{i + 1}")
+    client.zadd(f"{prefix}:streams", {stream_id: float("inf")})
+
+
+async def test_a_store_written_before_the_catalog(redis_prefix: tuple[str, str]) -> None:
+    """Read-only: scanned; writable: built once (with progress), then kept."""
+    import redis
+
+    from l0core.catalog import SummaryFilter
+    from tests.catalog_suite import assert_summary_matches_events, catalog_streams
+
+    url, prefix = redis_prefix
+    streams = dict(list(catalog_streams().items())[:12])
+    sync = redis.Redis.from_url(url)
+    try:
+        for sid, events in streams.items():
+            _old_layout(sync, prefix, sid, events)
+    finally:
+        sync.close()
+    errors = SummaryFilter(status=frozenset({"error"}))
+    ro = await open_redis(url, prefix, read_only=True)
+    try:
+        assert not ro.keeps_summaries
+        expected = await ro.count_summaries(errors)
+        assert expected > 0
+    finally:
+        await ro.close()
+    rw = await open_redis(url, prefix)
+    try:
+        assert rw.keeps_summaries
+        seen: list[tuple[int, int]] = []
+        assert await rw.build_catalog(lambda done, total: seen.append((done, total))) == 12
+        assert seen[-1] == (12, 12)
+        assert await rw.count_summaries(errors) == expected
+        for sid in streams:
+            await assert_summary_matches_events(rw, sid)
+        assert await rw.build_catalog() == 12  # again: nothing to do, nothing changes
+    finally:
+        await rw.close()
+    ro = await open_redis(url, prefix, read_only=True)
+    try:
+        assert ro.keeps_summaries
+        assert await ro.count_summaries(errors) == expected
+    finally:
+        await ro.close()
+
+
+async def test_appending_to_a_stream_without_summary_folds_it_once(
+    redis_prefix: tuple[str, str],
+) -> None:
+    """A writer that kept no summary (an older version) appended after the catalog
+    was built: the next append folds the stream and puts it right."""
+    import redis
+
+    from tests.catalog_suite import assert_summary_matches_events
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix)  # empty prefix: catalog built
+    try:
+        await store.append_many("s", tokens(4))
+        sync = redis.Redis.from_url(url)
+        try:
+            _old_layout(sync, prefix, "legacy", tokens(5))
+            sync.xadd(f"{prefix}:stream:s", {"e": b'{"type":"TOKEN","ts":1,"value":"x",'
+                                             b'"index":4}', "b": "f" * 16, "t": "1"},
+                      id="0-5")
+        finally:
+            sync.close()
+        await store.append("legacy", tokens(1, start=5)[0])
+        await store.append("s", tokens(1, start=5)[0])
+        for sid in ("legacy", "s"):
+            await assert_summary_matches_events(store, sid)
+        assert await store.count_summaries() == 2
+    finally:
+        await store.close()
+
+
+async def test_catalog_followers_are_woken_by_the_append_script(
+    redis_prefix: tuple[str, str],
+) -> None:
+    url, prefix = redis_prefix
+    follower = await open_redis(url, prefix, read_only=True)
+    writer = await open_redis(url, prefix)
+    try:
+        before = await follower.catalog_version()
+        waiting = asyncio.create_task(follower.wait_catalog_change(60.0))
+        await asyncio.sleep(0.3)  # subscribed
+        assert not waiting.done()
+        await writer.append("s", tokens(1)[0])
+        await asyncio.wait_for(waiting, timeout=10)
+        assert await follower.catalog_version() != before
+    finally:
+        await follower.close()
+        await writer.close()
+
+
+# ── the catalog records, without a server ──
+
+def _apply(sets: dict[str, set[str]], changes: list[tuple[str, str]]) -> None:
+    for name, op in changes:
+        members = sets.setdefault(name, set())
+        if op[0] == "+":
+            members.add(op[1:])
+        elif op[0] == "-":
+            members.remove(op[1:])
+        else:
+            size, _, rest = op[1:].partition(":")
+            old = rest.encode()[:int(size)].decode()
+            members.remove(old)
+            members.add(rest[len(old):])
+
+
+@given(streams=st.lists(event_lists(min_size=1, max_size=25), min_size=1, max_size=3),
+       data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_changes_batch_by_batch_rebuild_the_summary_and_its_sets(
+    streams: list[list[Any]], data: st.DataObject,
+) -> None:
+    """The append path encodes only what changed; the hash fields and sets it leaves
+    behind are exactly those of the summary (as if written from scratch)."""
+    from l0core.catalog.summary import StreamSummary, advance_summary
+    from l0core.codec import encode_event
+    from l0core.stores.redis_catalog import (
+        index_entries,
+        summary_changes,
+        summary_from_hash,
+        token_changes,
+    )
+
+    sets: dict[str, set[str]] = {}
+    finals = []
+    for n, events in enumerate(streams):
+        summary = StreamSummary(stream_id=f"s{n}")
+        entries: dict[str, str] = {}
+        stored: dict[bytes, bytes] = {}
+        rewrite = True
+        i = 0
+        while i < len(events):
+            size = data.draw(st.integers(1, 4))
+            wire = [encode_event(e) for e in events[i:i + size]]
+            i += size
+            after = summary.copy()
+            advance_summary(after, wire)
+            changes = summary_changes(summary, after, entries, rewrite)
+            if not rewrite and all(ev["type"] == "TOKEN" for ev in wire):
+                fast = token_changes(summary, after, entries)  # the append path's shortcut
+                assert (fast.entries, sorted(fast.sets)) == (changes.entries,
+                                                             sorted(changes.sets))
+                assert dict(zip(fast.fields[::2], fast.fields[1::2], strict=True)) == dict(
+                    zip(changes.fields[::2], changes.fields[1::2], strict=True))
+            if rewrite:
+                stored = {}
+            for k in range(0, len(changes.fields), 2):
+                name, value = changes.fields[k], changes.fields[k + 1]
+                stored[str(name).encode()] = value if isinstance(value, bytes) else \
+                    value.encode()
+            assert summary_from_hash(after.stream_id, stored)[0] == after
+            assert changes.entries == index_entries(after)
+            _apply(sets, changes.sets)
+            summary, entries, rewrite = after, changes.entries, False
+        finals.append(summary)
+    want: dict[str, set[str]] = {}
+    for summary in finals:
+        for name, value in index_entries(summary).items():
+            want.setdefault(name, set()).add(value)
+    assert {k: v for k, v in sets.items() if v} == want
+
+
+@given(values=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=2,
+                       max_size=20) | st.lists(st.integers(-(2**63), 2**63), min_size=2,
+                                                 max_size=20) | st.lists(
+    st.text(alphabet="a\x00\x01b\u00e9\U0001f600", max_size=4), min_size=2, max_size=20))
+def test_member_bytes_sort_like_the_reference(values: list[Any]) -> None:
+    """(value, stream id) tuples sort as their members' bytes do, ties by stream id."""
+    from l0core.stores.redis_catalog import member, stream_id_of
+
+    field = ("duration_ms" if isinstance(values[0], float) else
+             "token_count" if isinstance(values[0], int) else "model")
+    rows = [(v, f"id{i % 3}") for i, v in enumerate(values)]
+    by_bytes = sorted(rows, key=lambda r: member(field, r[0], r[1]).encode())
+    assert by_bytes == sorted(rows)  # -0.0 == 0.0 in both
+    for value, sid in rows:
+        assert stream_id_of(field, member(field, value, sid).encode()) == sid
