@@ -253,3 +253,99 @@ class FaultProxy:
             self._writers.difference_update((c_writer, s_writer))
             c_writer.close()
             s_writer.close()
+
+
+# ── NATS JetStream ──
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+@cache
+def _nats_problem(url: str) -> str | None:
+    try:
+        import nats  # noqa: F401
+    except ImportError as exc:
+        return f"nats-py is not installed ({exc}); pip install 'l0tui[nats]'"
+    if (problem := _tcp_answers(url, 4222)) is not None:
+        return f"NATS: {problem}"
+
+    async def check() -> str | None:
+        import nats
+
+        nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False)
+        try:
+            await nc.request("$JS.API.INFO", b"", timeout=3)
+        except Exception as exc:
+            return f"NATS at {url} has no JetStream (nats-server -js): {type(exc).__name__}"
+        finally:
+            await nc.close()
+        return None
+
+    try:
+        found: str | None = _in_thread(check)
+        return found
+    except Exception as exc:
+        return f"NATS at {url} refused us: {type(exc).__name__}: {exc}"
+
+
+def _in_thread(fn: Any) -> Any:
+    """``asyncio.run(fn())`` on a thread of its own: callable from async tests too."""
+    import threading
+
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(fn()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    if errors:
+        raise errors[0]
+    return result[0] if result else None
+
+
+def nats_url() -> str:
+    """The test NATS URL (JetStream on); skips (or fails under L0_REQUIRE_SERVICES=1)."""
+    url = os.environ.get("L0_TEST_NATS_URL", DEFAULT_NATS_URL)
+    problem = _nats_problem(url)
+    if problem is not None:
+        _unavailable(problem)
+    return url
+
+
+def unique_stream(kind: str = "T") -> str:
+    """A fresh JetStream stream name for one test."""
+    return f"L0{kind}_{secrets.token_hex(5)}"
+
+
+def delete_nats_stream(url: str, stream: str) -> list[str]:
+    """Delete the JetStream stream ``stream`` and its key-value buckets; returns what went.
+
+    Runs in a thread of its own, so async tests may call it too."""
+    removed: list[str] = []
+
+    async def go() -> None:
+        import nats
+
+        nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False)
+        try:
+            jsm = nc.jsm()
+            names = [stream]
+            for info in await jsm.streams_info():
+                name = info.config.name or ""
+                if name.startswith(f"KV_{stream}_"):
+                    names.append(name)
+            for name in names:
+                with contextlib.suppress(Exception):
+                    if await jsm.delete_stream(name):
+                        removed.append(name)
+        finally:
+            await nc.close()
+
+    _in_thread(go)
+    return removed

@@ -28,6 +28,7 @@ _BUILTIN: dict[str, str] = {
     "sqlite": "l0core.stores.sqlite:open_store",
     "postgres": "l0core.stores.postgres:open_store",
     "redis": "l0core.stores.redis:open_store",
+    "nats": "l0core.stores.nats:open_store",
 }
 _ALIASES = {"postgresql": "postgres", "in-memory": "memory"}
 
@@ -76,7 +77,7 @@ def _resolve(adapter_type: str) -> AdapterFactory:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            extra = {"postgres": "postgres", "redis": "redis"}.get(name)
+            extra = {"postgres": "postgres", "redis": "redis", "nats": "nats"}.get(name)
             hint = f" (install the extra: pip install 'l0tui[{extra}]')" if extra else ""
             raise StoreConfigError(f"the {name!r} store is not available: {exc}{hint}") from exc
         return cast(AdapterFactory, getattr(module, attr))
