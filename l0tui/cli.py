@@ -90,7 +90,8 @@ def build_tui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("store", nargs="?", default=None, metavar="STORE",
                         help="a directory, file://DIR, sqlite:///x.db, postgresql://..., "
-                             "redis://... (default: $L0_STORE or ./l0-events)")
+                             "redis://..., redis+cluster://h1:7000,h2:7001/, "
+                             "nats://host:4222/?stream=NAME (default: $L0_STORE or ./l0-events)")
     parser.add_argument("--stream", metavar="ID", default=None,
                         help="open this stream in the debugger directly")
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
