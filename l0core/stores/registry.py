@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from importlib.metadata import entry_points
 from typing import Any, cast
 
 from l0core.errors import StoreConfigError
@@ -60,14 +59,18 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from importlib.metadata import entry_points  # scanning installed packages is slow
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         _registry.setdefault(ep.name, ep.value)
 
 
 def _resolve(adapter_type: str) -> AdapterFactory:
-    _load_entry_points()
     name = _ALIASES.get(adapter_type, adapter_type)
     target = _registry.get(name)
+    if target is None:  # built-in adapters win anyway (setdefault): look further only now
+        _load_entry_points()
+        target = _registry.get(name)
     if target is None:
         known = ", ".join(sorted(_registry))
         raise StoreConfigError(f"no storage adapter {adapter_type!r} is registered "

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from l0core import (
     BaseEventStore,
@@ -18,8 +18,9 @@ from l0core import (
 )
 from l0core.codec import encode_event
 from l0core.stores.urls import mask_url
-from l0core.timeline import Timeline
-from l0core.timeline import load_timeline as core_load_timeline
+
+if TYPE_CHECKING:
+    from l0core.timeline import Timeline
 
 DEFAULT_STORE = "./l0-events"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -77,6 +78,8 @@ async def load_timeline(
 
     ``on_batch`` gets the number of events loaded so far after each batch.
     """
+    from l0core.timeline import load_timeline as core_load_timeline  # not needed by ls
+
     timeline = await core_load_timeline(store, stream_id, on_progress=on_batch)
     if len(timeline) == 0:
         raise StreamNotFoundError(stream_id)
