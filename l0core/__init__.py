@@ -13,6 +13,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# ``fold`` and ``replay`` are also the names of submodules: bound here, at import, so
+# that loading the submodule later cannot put the module where the function belongs.
+from l0core.fold import fold
+from l0core.replay import replay
+
 if TYPE_CHECKING:
     from l0core.codec import decode_envelope, decode_event, encode_envelope, encode_event
     from l0core.compare import ReplayComparison, compare_replays

@@ -45,7 +45,9 @@ gen = load_generator()
 
 
 def read_dir(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+    # the recordings only: not the file store's .l0catalog/ index (it holds inode numbers)
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())
+            if p.is_file() and not p.name.startswith(".")}
 
 
 def committed_files() -> dict[str, bytes]:

@@ -132,7 +132,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     limit = args.limit if args.limit else (None if streaming or args.limit == 0
                                            else TABLE_LIMIT)
     async with open_store(location) as store:
-        if not store.keeps_summaries and out.stderr.isatty():
+        if out.stderr.isatty():  # a scan, or the unindexed rest of a partial index
             await store.prepare_catalog(_progress(out))
         if args.jsonl:
             unreadable = 0

@@ -20,9 +20,11 @@ from l0core import (
     create_event_store,
     encode_envelope,
 )
+from l0core.catalog import SummaryQuery
 from l0core.stores.base import BaseEventStore, Clock
 from l0core.stores.file import DEFAULT_DURABILITY, FileEventStore
 from l0core.testing import FakeClock, StoreConformance
+from tests.catalog_suite import CatalogSuite, assert_summary_matches_events
 from tests.paths import INTEROP
 
 
@@ -50,13 +52,34 @@ class TestFileStoreOs(TestFileStore):
         return FileEventStore(str(self.dir), ttl=ttl, clock=clock, durability="os")
 
 
+class TestFileCatalog(CatalogSuite):
+    """Summaries from the index file, appends on the event loop's thread (leases)."""
+
+    @pytest.fixture(autouse=True)
+    def _dir(self, tmp_path: Path) -> None:
+        self.dir = tmp_path / "events"
+
+    async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
+        return FileEventStore(str(self.dir), ttl=ttl, clock=clock)
+
+
+class TestFileCatalogFsync(TestFileCatalog):
+    """The same through the worker-thread path (group commit)."""
+
+    async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
+        return FileEventStore(str(self.dir), ttl=ttl, clock=clock, durability="fsync")
+
+
 # ── legacy (spec .json array) directories ──
 
 FIXTURES = INTEROP
 
 
 def _tree(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.iterdir())}
+    """Every file and directory under ``root``: contents and modification times."""
+    return {str(p.relative_to(root)): (b"" if p.is_dir() else p.read_bytes(),
+                                       p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))} | {".": (b"", root.stat().st_mtime_ns)}
 
 
 @pytest.mark.parametrize("name", ["ts-file-store", "py-file-store"])
@@ -108,14 +131,17 @@ async def test_append_to_legacy_stream_migrates_it(tmp_path: Path) -> None:
     store = FileEventStore(str(root))
     old = await store.get_events("demo-stream")
     assert await store.append("demo-stream", TokenEvent(ts=5, value="!", index=2)) == 10
-    assert sorted(os.listdir(root)) == ["demo-stream.jsonl", "demo-stream.snapshot.json"]
+    await assert_summary_matches_events(store, "demo-stream")  # folded once, at migration
+    assert sorted(os.listdir(root)) == [".l0catalog", "demo-stream.jsonl",
+                                        "demo-stream.snapshot.json"]
     lines = (root / "demo-stream.jsonl").read_bytes().splitlines()
     assert len(lines) == 11 and lines[0].startswith(b'{"streamId":"demo-stream","seq":0,')
     new = await store.get_events("demo-stream")
     assert [encode_envelope(e) for e in new[:10]] == [encode_envelope(e) for e in old]
     assert [s.seq for s in await store.list_snapshots("demo-stream")] == [3]
     await store.delete("demo-stream")
-    assert os.listdir(root) == []
+    assert os.listdir(root) == [".l0catalog"]
+    assert await store.get_summary("demo-stream") is None
 
 
 async def test_unreadable_legacy_stream_fails_clearly_and_is_kept(tmp_path: Path) -> None:
@@ -138,13 +164,15 @@ async def test_layout_and_no_stray_files(tmp_path: Path) -> None:
     await store.append_many("s1", [TokenEvent(ts=1, value="a", index=0)])
     await store.save_snapshot(Snapshot(stream_id="s1", seq=0, ts=1, content="a",
                                        token_count=1, checkpoint=""))
-    assert sorted(os.listdir(tmp_path)) == ["s1.jsonl", "s1.snapshots.jsonl"]
+    assert await store.count_summaries() == 1  # the catalog's record is written by now
+    assert sorted(os.listdir(tmp_path)) == [".l0catalog", "s1.jsonl", "s1.snapshots.jsonl"]
     for junk in (".s1.jsonl.migrating-1", "s1.lock", "notes.txt", "x.snapshot.json"):
         (tmp_path / junk).write_bytes(b"{}")
     assert await store.list_streams() == ["s1"]
     await store.delete("s1")
-    assert sorted(os.listdir(tmp_path)) == [".s1.jsonl.migrating-1", "notes.txt",
-                                            "x.snapshot.json"]
+    assert await store.count_summaries() == 0
+    assert sorted(os.listdir(tmp_path)) == [".l0catalog", ".s1.jsonl.migrating-1",
+                                            "notes.txt", "x.snapshot.json"]
     await store.close()
 
 
@@ -154,6 +182,7 @@ async def test_read_only_never_creates_or_writes(tmp_path: Path) -> None:
     assert not (tmp_path / "missing").exists()
     writer = FileEventStore(str(tmp_path))
     await writer.append("s1", TokenEvent(ts=1, value="a", index=0))
+    await writer.close()  # its catalog record is written when its lease ends
     (tmp_path / "s1.jsonl").write_bytes((tmp_path / "s1.jsonl").read_bytes() + b'{"str')
     before = _tree(tmp_path)
     reader = FileEventStore(str(tmp_path), read_only=True, ttl=1, clock=lambda: 1e15)
@@ -176,7 +205,9 @@ async def test_ttl_sweep_deletes_expired_files(tmp_path: Path) -> None:
     clock.now += 2000
     await store.append("new", TokenEvent(ts=1, value="a", index=0))
     assert await store.list_streams() == ["new"]
-    assert sorted(os.listdir(tmp_path)) == ["new.jsonl"]
+    assert await store.get_summary("old") is None
+    assert [s.stream_id for s in (await store.query_summaries(SummaryQuery())).items] == ["new"]
+    assert sorted(os.listdir(tmp_path)) == [".l0catalog", "new.jsonl"]
 
 
 def test_durability_settings(tmp_path: Path) -> None:

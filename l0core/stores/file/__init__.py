@@ -44,6 +44,12 @@ Where each part lives:
 - ``legacy``: the spec's ``<id>.json`` array files and their migration to JSONL.
 - ``reads`` and ``batch_reader``: reading; ``snapshots``; ``follow``: ``subscribe``;
   ``verify``: checking files and cutting torn tails off.
+- The catalog (one summary per stream, ``.l0catalog/index``): ``catalog_state`` (a
+  stream's summary as of a byte offset, folding a file), ``catalog_records`` (one
+  record per stream update), ``catalog_file`` (the index: base, records, sessions,
+  compaction), ``catalog_writes`` (records written after appends, under the flock),
+  ``summary_table`` (the index in memory, column by column, and the queries),
+  ``catalog`` (the store's catalog API, and what readers check).
 """
 
 from l0core.stores.file.batch_reader import READ_CHUNK

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 
 from l0core.events import validate_stream_id
 from l0core.stores.base import BaseEventStoreWithSnapshots
+from l0core.stores.file.catalog_file import IndexLog, index_path
+from l0core.stores.file.catalog_records import deleted_record
+from l0core.stores.file.catalog_state import StreamState
 from l0core.stores.file.flusher import GroupFlusher
-from l0core.stores.file.handles import HandleCache, lock_file
+from l0core.stores.file.handles import HandleCache, StreamHandle, lock_file
 from l0core.stores.file.layout import (
     events_path,
     legacy_events_path,
@@ -38,6 +42,13 @@ class FileStoreCore(BaseEventStoreWithSnapshots):
     """Torn tails this instance cut off while appending (a crash happened before)."""
     _handles: HandleCache
     _flusher: GroupFlusher
+    _cat_log: IndexLog
+    """Where this store appends its catalog records (``catalog_file``)."""
+    _cat_states: dict[str, StreamState]
+    """Each stream's summary as of its last record, oldest first (``catalog_writes``)."""
+    _cat_lock: threading.Lock
+    _cat_dirty: dict[str, StreamHandle]
+    """Streams written since their last record, waiting for the catalog flusher."""
 
     # ── expiry ──
 
@@ -89,9 +100,24 @@ class FileStoreCore(BaseEventStoreWithSnapshots):
                     unlink_if_exists(p)
                 if locked:
                     unlink_if_exists(path)
+                self._cat_forget(stream_id, h)
             finally:
                 h.close()
         self._handles.discard(stream_id, h)
+
+    def _cat_forget(self, stream_id: str, h: StreamHandle) -> None:
+        """The stream was deleted (its locks held): drop its state, record the delete
+        before the ``flock`` goes, so a writer waiting on it records after us."""
+        h.cat = None
+        h.pending.clear()
+        self._cat_dirty.pop(stream_id, None)
+        with self._cat_lock:
+            self._cat_states.pop(stream_id, None)
+        if os.path.exists(index_path(self.root)):
+            try:
+                self._cat_log.append(deleted_record(stream_id))
+            except OSError:
+                pass  # the session now looks dead to readers: they check every stream
 
     async def delete(self, stream_id: str) -> None:
         self._check_writable()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 from l0core.stores.file.handles import HandleCache
 
@@ -16,11 +17,14 @@ from l0core.stores.file.handles import HandleCache
 class GroupFlusher:
     """The flusher thread of one store, over that store's handle cache."""
 
-    __slots__ = ("_stopping", "handles", "interval", "thread")
+    __slots__ = ("_stopping", "also", "handles", "interval", "thread")
 
-    def __init__(self, handles: HandleCache, interval: float) -> None:
+    def __init__(self, handles: HandleCache, interval: float,
+                 also: Callable[[], None] | None = None) -> None:
         self.handles = handles
         self.interval = interval
+        self.also = also
+        """Called after each round (the catalog index's own ``fdatasync``)."""
         self.thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -54,6 +58,8 @@ class GroupFlusher:
                 os.fdatasync(fd)
             finally:
                 os.close(fd)
+        if self.also is not None:
+            self.also()
 
     def stop(self) -> None:
         """Ask the thread to end after its current flush (see ``join``)."""

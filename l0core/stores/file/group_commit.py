@@ -6,7 +6,8 @@ first). It is queued on the stream's handle, and one worker thread at a time
 (from the loop's default executor) drains the stream's queue: everything queued
 while it waits for the locks is written with one ``write`` (and, with
 ``"fsync"``, one ``fdatasync``), each request checked against its own
-``expected_seq``. The event loop never waits on another process or on the disk.
+``expected_seq``; then the stream is marked for its catalog record
+(``catalog_writes``). The event loop never waits on another process or on the disk.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class GroupCommit(StreamWrites):
                     outcomes = self._write_group(h, stream_id, path, group)
             except BaseException as exc:  # nothing of this group was written
                 outcomes = [exc] * len(group)
+            else:
+                self._cat_mark(h, stream_id)
             for req, outcome in zip(group, outcomes, strict=True):
                 try:
                     req.loop.call_soon_threadsafe(settle, req.future, outcome)
@@ -99,6 +102,7 @@ class GroupCommit(StreamWrites):
                     continue  # migrated a legacy file: lock the new one
                 outcomes: list[int | BaseException] = []
                 chunks: list[bytes] = []
+                written: list[Sequence[JSONDict]] = []
                 last = h.last_seq
                 for req in group:
                     if req.expected_seq is not None and req.expected_seq != last:
@@ -106,10 +110,13 @@ class GroupCommit(StreamWrites):
                                                                  last))
                         continue
                     chunks.append(encode_lines(stream_id, last + 1, req.events))
+                    written.append(req.events)
                     last += len(req.events)
                     outcomes.append(last)
                 if chunks:
                     self._write_data(h, b"".join(chunks), last)
+                    h.pending.extend(written)
+                    h.cat_end = h.size
                 return outcomes
             finally:
                 if h.fd >= 0:

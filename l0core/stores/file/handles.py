@@ -15,9 +15,12 @@ import asyncio
 import fcntl
 import os
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from l0core.events import JSONDict
+    from l0core.stores.file.catalog_state import StreamState
     from l0core.stores.file.group_commit import Pending
 
 MAX_OPEN_HANDLES = 256
@@ -26,8 +29,8 @@ MAX_OPEN_HANDLES = 256
 class StreamHandle:
     """An open stream file plus what this process last knew about it."""
 
-    __slots__ = ("dirty", "draining", "fd", "ino", "last_seq", "lease_loop", "lock", "queue",
-                 "queue_lock", "size")
+    __slots__ = ("cat", "cat_end", "dirty", "draining", "fd", "ino", "last_seq", "lease_loop",
+                 "lock", "pending", "queue", "queue_lock", "size")
 
     def __init__(self) -> None:
         self.fd = -1
@@ -41,6 +44,12 @@ class StreamHandle:
         self.queue: list[Pending] = []
         self.queue_lock = threading.Lock()
         self.draining = False
+        self.cat: StreamState | None = None
+        """The stream's summary as of the last record (None: fold the file first)."""
+        self.pending: list[Sequence[JSONDict]] = []
+        """Batches written since ``cat`` was advanced (folded when the lease ends)."""
+        self.cat_end = -1
+        """The file size after the last batch in ``pending``."""
 
     def forget(self) -> None:
         self.size = -1
@@ -82,7 +91,9 @@ class HandleCache(dict[str, StreamHandle]):
     def _close_idle(self) -> None:
         """Close handles nobody is using (hold ``lock``).
 
-        Handles still waiting for a group flush stay open (the flusher needs them)."""
+        Handles still waiting for a group flush stay open (the flusher needs them). One
+        waiting for its catalog record may close: the catalog flusher keeps it and
+        opens its file again."""
         for sid, h in list(self.items()):
             if not h.dirty and h.lock.acquire(blocking=False):
                 try:

@@ -6,8 +6,10 @@ first such append keeps the thread lock and the ``flock`` as a lease until the
 task yields to the event loop, so a burst of appends costs one ``write`` each;
 that is what makes 100k+ single appends per second possible. Other processes
 wait at most until the task yields. With ``"fsync"``, or when the locks are
-busy, the batch is large or the stream is still a legacy file, the append goes
-to ``group_commit`` instead.
+busy, the batch is large, the stream is still a legacy file or its summary must
+first be folded from the file (``catalog_writes``), the append goes to
+``group_commit`` instead. When the lease ends, the stream is marked for its
+catalog record.
 """
 
 from __future__ import annotations
@@ -53,26 +55,29 @@ class InlineAppends(StreamWrites):
             if st is None:
                 return None
             try:
-                if not self._sync_state(h, stream_id, st, migrate=False):
-                    fcntl.flock(h.fd, fcntl.LOCK_UN)  # a legacy file to migrate: off-loop
+                # A legacy file to migrate, or a stream whose summary must be folded
+                # from its file first: both go off the loop.
+                if not self._sync_state(h, stream_id, st, migrate=False) or h.cat is None:
+                    fcntl.flock(h.fd, fcntl.LOCK_UN)
                     return None
             except BaseException:
                 fcntl.flock(h.fd, fcntl.LOCK_UN)
                 raise
             h.lease_loop = loop
             leased = True
-            loop.call_soon(end_lease, h)
+            loop.call_soon(self._end_lease, h, stream_id)
             return self._write_batch(h, stream_id, events, expected_seq)
         finally:
             if not leased:
                 h.lock.release()
 
-
-def end_lease(h: StreamHandle) -> None:
-    """Release the ``flock`` and the thread lock (``call_soon``: once the task yields)."""
-    h.lease_loop = None
-    try:
-        if h.fd >= 0:
-            fcntl.flock(h.fd, fcntl.LOCK_UN)
-    finally:
-        h.lock.release()
+    def _end_lease(self, h: StreamHandle, stream_id: str) -> None:
+        """Release the ``flock`` and the thread lock (``call_soon``: once the task
+        yields); the stream's catalog record follows shortly (``catalog_writes``)."""
+        h.lease_loop = None
+        try:
+            if h.fd >= 0:
+                fcntl.flock(h.fd, fcntl.LOCK_UN)
+        finally:
+            h.lock.release()
+            self._cat_mark(h, stream_id)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Sequence
 
 from l0core.errors import StoreClosedError, StoreConfigError
 from l0core.events import JSONDict
 from l0core.stores.base import Clock, StorageAdapterConfig
+from l0core.stores.file.catalog import FileCatalog
+from l0core.stores.file.catalog_file import IndexLog
 from l0core.stores.file.flusher import GroupFlusher
 from l0core.stores.file.follow import FileFollow
 from l0core.stores.file.group_commit import GroupCommit
@@ -27,7 +30,7 @@ from l0core.stores.options import Durability
 
 
 class FileEventStore(InlineAppends, GroupCommit, FileReads, FileSnapshots, FileFollow,
-                     FileVerify):
+                     FileVerify, FileCatalog):
     """Streams as JSONL files in a directory (the embedded default store)."""
 
     def __init__(
@@ -65,8 +68,17 @@ class FileEventStore(InlineAppends, GroupCommit, FileReads, FileSnapshots, FileF
                 raise StoreConfigError(f"cannot create store directory {self.root}: "
                                        f"{exc.strerror}") from exc
         self._handles = HandleCache()
-        self._flusher = GroupFlusher(self._handles, self.group_interval)
+        self._cat_log = IndexLog(self.root, self.durability)
+        self._cat_states = {}
+        self._cat_lock = threading.Lock()
+        self._cat_dirty = {}
+        self._cat_flushing = threading.Lock()
+        self._cat_wake = threading.Event()
+        self._cat_stop = False
+        self._cat_thread = None
+        self._flusher = GroupFlusher(self._handles, self.group_interval, self._cat_log.sync)
         self.repaired_tails = 0
+        self._init_catalog()
 
     def describe(self) -> str:
         return self.root
@@ -94,10 +106,15 @@ class FileEventStore(InlineAppends, GroupCommit, FileReads, FileSnapshots, FileF
         await super().close()
 
     def _close_sync(self) -> None:
+        self._cat_close()
         self._flusher.join()
         if self.durability != "os":
             self.flush()
         self._handles.close_all()
+        self._cat_flush()  # what leases that ended meanwhile marked
+        self._handles.close_all()
+        self._cat_log.close()
+        self._close_catalog()
 
 
 def open_store(config: StorageAdapterConfig) -> FileEventStore:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from l0core.codec import encode_lines
 from l0core.events import JSONDict
-from l0core.stores.file.core import FileStoreCore
+from l0core.stores.file.catalog_writes import FOLD_PENDING, CatalogWrites
 from l0core.stores.file.handles import StreamHandle
 from l0core.stores.file.layout import (
     events_path,
@@ -31,7 +31,7 @@ _write = os.write
 """The OS-call boundary for appends (the fault tests inject a disk-full here)."""
 
 
-class StreamWrites(FileStoreCore):
+class StreamWrites(CatalogWrites):
     """Writing a batch to a locked stream file."""
 
     def _touch(self, fd: int) -> None:
@@ -64,6 +64,10 @@ class StreamWrites(FileStoreCore):
                 self.repaired_tails += 1
             h.last_seq = -1 if tail.last is None else tail.last.seq
             h.size = tail.good_end
+            self._cat_attach(h, stream_id,
+                             None if tail.last is None else float(tail.last.event.ts))
+        else:
+            self._cat_attach(h, stream_id, None)
         return True
 
     def _write_batch(
@@ -73,6 +77,11 @@ class StreamWrites(FileStoreCore):
         last = h.last_seq
         self._check_expected(stream_id, expected_seq, last)
         self._write_data(h, encode_lines(stream_id, last + 1, events), last + len(events))
+        pending = h.pending
+        pending.append(events)
+        h.cat_end = h.size
+        if len(pending) >= FOLD_PENDING and h.cat is not None:
+            self._cat_fold_pending(h, h.cat)  # keep a long lease's garbage small
         return h.last_seq
 
     def _write_data(self, h: StreamHandle, data: bytes, new_last: int) -> None:
