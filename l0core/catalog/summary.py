@@ -127,7 +127,7 @@ def final_content(wire_events: Iterable[Mapping[str, Any]], start: str = "") -> 
     """The content the fold ends with: what the catalog's text search looks in.
 
     Stores index it when a stream ends (COMPLETE carries it; for ERROR the tokens are
-    folded once), so a running stream is not text-searchable until it ends. ``start``
+    folded once) and fold a running stream's events when a text query asks. ``start``
     is the content before these events, to fold a long stream batch by batch.
     """
     parts: list[str] = [start] if start else []
