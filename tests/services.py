@@ -120,7 +120,8 @@ def drop_postgres_prefix(url: str, schema: str, prefix: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
-        for suffix in ("migrations", "streams", "events", "snapshots"):
+        for suffix in ("migrations", "streams", "events", "snapshots", "summaries", "texts",
+                       "catalog"):
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
                 sql.Identifier(schema, f"{prefix}_{suffix}")))
         rows = conn.execute(

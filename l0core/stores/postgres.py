@@ -23,6 +23,11 @@ writing it twice.
 
 TTL: ``expires_at_ms = clock() + ttl`` at each append (the store's clock, so tests
 can inject one); reads hide expired streams, and a sweeper task deletes them.
+
+The catalog (schema version 2, :mod:`l0core.stores.postgres_catalog`): the append
+function also keeps the stream's summary, from the batch folded here on its own, in
+the same transaction under the same row lock; queries run against its indexes and
+``LISTEN`` wakes :meth:`PostgresEventStore.wait_catalog_change`.
 """
 
 from __future__ import annotations
@@ -33,13 +38,17 @@ import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, cast
 
 import psycopg
 import psycopg.errors
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from l0core.catalog.query import SummaryFilter, SummaryPage, SummaryQuery
+from l0core.catalog.scan import Progress
+from l0core.catalog.summary import StreamSummary
 from l0core.codec import decode_event, decode_snapshot, dumps, encode_snapshot, loads
 from l0core.errors import (
     ConcurrencyConflictError,
@@ -55,6 +64,8 @@ from l0core.stores.base import (
     StorageAdapterConfig,
     validate_prefix,
 )
+from l0core.stores.catalog_sql import page_of
+from l0core.stores.catalog_text import RESET_KINDS
 from l0core.stores.layouts import (
     ForeignLayoutError,
     choose_layout,
@@ -63,6 +74,13 @@ from l0core.stores.layouts import (
     spec_refusal,
 )
 from l0core.stores.options import float_option, int_option
+from l0core.stores.postgres_catalog import (
+    NEEDS_CONTENT,
+    NEEDS_SUMMARY,
+    PostgresCatalog,
+    append_params,
+    call_args,
+)
 from l0core.stores.postgres_layout import PrefixContents, inspect_prefix
 from l0core.stores.urls import mask_secrets, split_url_options
 
@@ -71,7 +89,11 @@ __all__ = ["PostgresEventStore", "create_postgres_event_store", "open_store"]
 T = TypeVar("T")
 Conn = psycopg.AsyncConnection[Any]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+BUILD_CHUNK = 200
+"""Streams summarised per transaction by :meth:`PostgresEventStore.build_catalog`."""
+CATALOG_POLL = 0.25
+"""Seconds between looks at the catalog version when no notification can arrive."""
 
 # Options this store reads from the URL query or ``config.options``; every other
 # query parameter is handed to libpq unchanged (sslmode, application_name, ...).
@@ -154,6 +176,10 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         self._listener_conn: Conn | None = None
         self._listener_ready = False
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._catalog_waiters: set[asyncio.Future[None]] = set()
+        self._wait_version: int | None = None
+        self._cat = PostgresCatalog(self.schema, self.prefix)
+        self.keeps_summaries = False
 
         def name(suffix: str) -> sql.Identifier:
             return sql.Identifier(self.schema, f"{self.prefix}_{suffix}")
@@ -180,9 +206,9 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         fresh = sql.SQL("(expires_at_ms IS NULL OR expires_at_ms > %(now)s)")
         texts: dict[str, sql.Composable] = {
             "append": sql.SQL(
-                "SELECT status, last_seq FROM {f}(%(sid)s, %(expected)s, %(events)s::json, "
-                "%(now)s, %(ttl)s, %(batch)s, %(retry)s, %(notify)s)"
-            ).format(f=self._f_append),
+                "SELECT status, last_seq, needs FROM {f}(%(sid)s, %(expected)s, "
+                "%(events)s::json, %(now)s, %(ttl)s, %(batch)s, %(retry)s, %(notify)s, {d})"
+            ).format(f=self._f_append, d=call_args()),
             "range": sql.SQL(
                 "SELECT seq, event::text FROM {e} WHERE stream_id = %(sid)s AND seq >= %(lo)s "
                 "AND seq <= %(hi)s AND {live} ORDER BY seq"
@@ -203,6 +229,7 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
             "list": sql.SQL(
                 "SELECT stream_id FROM {s} WHERE last_seq >= 0 AND {fresh} ORDER BY stream_id"
             ).format(s=s, fresh=fresh),
+            "count_streams": sql.SQL("SELECT count(*) FROM {s} WHERE last_seq >= 0").format(s=s),
             "delete": sql.SQL("SELECT {f}(%(sid)s)").format(f=self._f_delete),
             "sweep": sql.SQL("SELECT {f}(%(now)s, %(limit)s)").format(f=self._f_sweep),
             "save_snapshot": sql.SQL(
@@ -339,7 +366,9 @@ BEGIN
 END
 $fn$;
 """).format(**ids)
-        return [(1, "streams, events, snapshots; append/delete/sweep functions", v1)]
+        return [(1, "streams, events, snapshots; append/delete/sweep functions", v1),
+                (2, "catalog: summaries, texts, catalog counters; the append keeps summaries",
+                 self._cat.migration(ids))]
 
     # ── lifecycle ──
 
@@ -368,9 +397,11 @@ $fn$;
             if self.read_only:
                 found = await inspect_prefix(conn, self.schema, self.prefix)
                 self._check_layout(found)
-                await self._check_schema(conn)
+                version = await self._check_schema(conn)
+                self.keeps_summaries = version >= 2 and await self._cat.built(conn)
             else:
                 await self._migrate(conn)
+                self.keeps_summaries = await self._cat.built(conn)
         except psycopg.Error as exc:
             owner = f" (the tables belong to role {found.owner})" if (
                 found is not None and found.owner
@@ -401,6 +432,8 @@ $fn$;
         self._pool = pool
         if self.ttl > 0 and not self.read_only:
             self._sweeper = asyncio.create_task(self._sweep_loop())
+        if not self.read_only and self.keeps_summaries:
+            await self._repair_stale_contents()
         return self
 
     async def _migrate(self, conn: Conn) -> None:
@@ -430,6 +463,7 @@ $fn$;
                 await conn.execute(sql.SQL(
                     "INSERT INTO {} (version, description) VALUES (%s, %s)"
                 ).format(self._t_migrations), (version, description))
+            await self._cat.ensure_trigram(conn)
 
     def _check_layout(self, found: PrefixContents) -> None:
         """Refuse a prefix whose tables this store did not create (one line, no DDL run)."""
@@ -446,14 +480,15 @@ $fn$;
         if layout == "foreign":
             raise foreign_refusal(self.config.connection or "", self.prefix, found.describe())
 
-    async def _check_schema(self, conn: Conn) -> None:
-        """Read-only: create nothing, but refuse tables of a newer schema version."""
+    async def _check_schema(self, conn: Conn) -> int:
+        """Read-only: create nothing, but refuse tables of a newer schema version.
+        Returns the version found (0: no tables yet)."""
         cur = await conn.execute("SELECT to_regclass(%s)",
                                  (self._t_migrations.as_string(None),))
         row = await cur.fetchone()
         if row is None or row[0] is None:
-            return  # nothing recorded yet: reads find no streams until a writer creates them
-        await self._schema_version(conn)
+            return 0  # nothing recorded yet: reads find no streams until a writer creates them
+        return await self._schema_version(conn)
 
     async def _schema_version(self, conn: Conn) -> int:
         """The tables' schema version; refuses tables newer than this library knows."""
@@ -567,21 +602,54 @@ $fn$;
             "ttl": self.ttl,
             "batch": uuid.uuid4(),
             "notify": self._notify,
+            **append_params(stream_id, events),
         }
+        # An ERROR with no CONTINUATION or COMPLETE in its batch: the content it ends
+        # on is in earlier events, folded in the same transaction (under the lock).
+        kinds = {ev["type"] for ev in events}
+        one_transaction = "ERROR" in kinds and not kinds & RESET_KINDS
 
-        async def go(conn: Conn, retry: bool) -> tuple[int, int]:
+        async def go(conn: Conn, retry: bool) -> tuple[int, int, int]:
             params["now"] = int(self.clock())
             params["retry"] = retry
-            cur = await conn.execute(self._q["append"], params)
-            row = await cur.fetchone()
-            assert row is not None
-            return int(row[0]), int(row[1])
+            if not one_transaction:
+                return await self._call_append(conn, params)
+            async with conn.transaction():
+                status, last, needs = await self._call_append(conn, params)
+                if status != 1 and needs:
+                    await self._finish_append(conn, stream_id, needs)
+                return status, last, 0
 
-        status, last = await self._run(go)
+        status, last, needs = await self._run(go)
         if status == 1:
             raise ConcurrencyConflictError(stream_id, -1 if expected_seq is None
                                            else expected_seq, last)
+        if needs:
+            await self._run_in_transaction(
+                lambda conn: self._finish_append(conn, stream_id, needs))
         return last
+
+    async def _call_append(self, conn: Conn, params: Mapping[str, Any]) -> tuple[int, int, int]:
+        cur = await conn.execute(self._q["append"], params)
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def _finish_append(self, conn: Conn, stream_id: str, needs: int) -> None:
+        """What the append function left to Python: a stream older than the catalog
+        gets its summary, an ended stream its folded content (caller's transaction)."""
+        if needs & NEEDS_SUMMARY:
+            await self._cat.repair(conn, stream_id)
+        elif needs & NEEDS_CONTENT:
+            await self._cat.lock(conn, stream_id)
+            await self._cat.refold_content(conn, stream_id)
+
+    async def _run_in_transaction(self, fn: Callable[[Conn], Awaitable[None]]) -> None:
+        async def go(conn: Conn, _retry: bool) -> None:
+            async with conn.transaction():
+                await fn(conn)
+
+        await self._run(go)
 
     async def delete(self, stream_id: str) -> None:
         self._check_writable()
@@ -686,6 +754,133 @@ $fn$;
                                                         "now": int(self.clock())})
         return decode_snapshot(loads(rows[0][0])) if rows else None
 
+    # ── the catalog (docs/format.md, "The catalog") ──
+
+    async def _summaries_ready(self) -> bool:
+        """True when the summary tables answer; a writable store builds them first."""
+        if self.keeps_summaries:
+            return True
+        if self.read_only or self._closed:
+            return False
+        await self.build_catalog()
+        return True
+
+    async def prepare_catalog(self, progress: Progress | None = None) -> None:
+        """Tables written before schema version 2: build their summaries (writable)
+        or scan them (read-only)."""
+        if self.keeps_summaries:
+            return
+        if not self.read_only:
+            await self.build_catalog(progress)
+            return
+        await super().prepare_catalog(progress)
+
+    async def refresh_catalog(self, progress: Progress | None = None) -> None:
+        if not self.keeps_summaries and await self._run(lambda c, _r: self._cat.built(c),
+                                                        missing=lambda: False):
+            self.keeps_summaries = True  # another process built the summaries meanwhile
+            return
+        await super().refresh_catalog(progress)
+
+    async def get_summary(self, stream_id: str) -> StreamSummary | None:
+        validate_stream_id(stream_id)
+        if not await self._summaries_ready():
+            return await super().get_summary(stream_id)
+        now = int(self.clock())
+        return await self._run(lambda c, _r: self._cat.get(c, stream_id, now),
+                               missing=lambda: None)
+
+    async def query_summaries(self, query: SummaryQuery) -> SummaryPage:
+        if not await self._summaries_ready():
+            return await super().query_summaries(query)
+        now = int(self.clock())
+        none: list[StreamSummary] = []
+        rows = await self._run(lambda c, _r: self._cat.query(c, query, now),
+                               missing=lambda: none)
+        return page_of(rows, query)
+
+    async def count_summaries(self, flt: SummaryFilter | None = None) -> int:
+        if not await self._summaries_ready():
+            return await super().count_summaries(flt)
+        now = int(self.clock())
+        return await self._run(lambda c, _r: self._cat.count(c, flt or SummaryFilter(), now),
+                               missing=lambda: 0)
+
+    async def catalog_version(self) -> object:
+        """The sum of the ``changes`` counters every append, delete and sweep moves in
+        its transaction, by any process."""
+        if not self.keeps_summaries:
+            return None
+        return await self._run(lambda c, _r: self._cat.version(c), missing=lambda: 0)
+
+    async def wait_catalog_change(self, timeout: float) -> None:
+        """Wakes on the NOTIFY every append sends (or polls the version without one)."""
+        if not self.keeps_summaries:
+            await super().wait_catalog_change(timeout)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        listening = await self._ensure_listener()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._catalog_waiters.add(fut)
+        try:
+            start = cast(int, await self.catalog_version())
+            seen, self._wait_version = self._wait_version, start
+            if seen is not None and start != seen:
+                return  # changed since the last wait returned
+            while (left := deadline - loop.time()) > 0:
+                if listening and self._listener_ready:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(fut), timeout=left)
+                else:
+                    await asyncio.sleep(min(CATALOG_POLL, left))
+                now = cast(int, await self.catalog_version())
+                if now != start:
+                    self._wait_version = now
+                    return
+                if fut.done():
+                    self._catalog_waiters.discard(fut)
+                    fut = loop.create_future()
+                    self._catalog_waiters.add(fut)
+        finally:
+            self._catalog_waiters.discard(fut)
+
+    async def build_catalog(self, progress: Progress | None = None) -> int:
+        """Write every stream's summary and content again from its events.
+
+        In transactions of :data:`BUILD_CHUNK` streams (their rows locked, so appends
+        to them wait), with ``progress(done, total)``. Returns how many streams it
+        summarised; on an up-to-date store it rewrites the same rows (``l0tui index``).
+        """
+        self._check_writable()
+        rows = await self._fetchall("count_streams", {})
+        total = int(rows[0][0]) if rows else 0
+        if progress is not None:
+            progress(0, total)
+        done, after = 0, ""
+        while True:
+            async def chunk(conn: Conn, _retry: bool, after: str = after) -> tuple[int, str]:
+                async with conn.transaction():
+                    return await self._cat.build_chunk(conn, after, BUILD_CHUNK)
+
+            n, after = await self._run(chunk)
+            if not n:
+                break
+            done += n
+            if progress is not None:
+                progress(done, max(done, total))
+        await self._run_in_transaction(self._cat.finish_build)
+        self.keeps_summaries = True
+        return done
+
+    async def _repair_stale_contents(self) -> None:
+        """Index the content an append could not fold before its process died."""
+        none: list[str] = []
+        stale = await self._run(lambda c, _r: self._cat.stale_contents(c), missing=lambda: none)
+        for sid in stale:
+            await self._run_in_transaction(partial(self._finish_append, stream_id=sid,
+                                                   needs=NEEDS_CONTENT))
+
     # ── live follow: LISTEN/NOTIFY, polling as the fallback ──
 
     async def _wait_for_append(self, stream_id: str, last_seq: int, timeout: float) -> None:
@@ -731,12 +926,15 @@ $fn$;
                 for fut in list(self._waiters.get(note.payload, ())):
                     if not fut.done():
                         fut.set_result(None)
+                for fut in list(self._catalog_waiters):  # any change is a catalog change
+                    if not fut.done():
+                        fut.set_result(None)
         except psycopg.Error:
             pass  # connection lost: waiters fall back to polling; the next wait reconnects
         finally:
             self._listener_ready = False
-            for futs in self._waiters.values():  # re-read now rather than at the timeout
-                for fut in futs:
+            for futs in (*self._waiters.values(), self._catalog_waiters):
+                for fut in futs:  # re-read now rather than at the timeout
                     if not fut.done():
                         fut.set_result(None)
             with contextlib.suppress(Exception):

@@ -21,7 +21,8 @@ import psycopg
 
 from l0core.stores.layouts import Layout
 
-TABLE_SUFFIXES = ("migrations", "streams", "events", "snapshots")
+TABLE_SUFFIXES = ("migrations", "streams", "events", "snapshots", "summaries", "texts",
+                  "catalog")
 FUNCTION_SUFFIXES = ("append", "delete", "sweep")
 SPEC_EVENT_COLUMNS = frozenset({"stream_id", "seq", "event"})
 SPEC_SNAPSHOT_COLUMNS = frozenset({"stream_id", "data"})

@@ -17,6 +17,10 @@ connections, one per worker thread, so reads never wait for the writer.
 ``durability``: ``"os"`` and ``"group"`` (default) run ``synchronous=NORMAL``
 (a commit survives the process dying; a power cut may lose the last
 transactions), ``"fsync"`` runs ``synchronous=FULL``.
+
+The catalog (:mod:`l0core.stores.sqlite_catalog`): each stream's summary is advanced
+from the events being appended and written in the same transaction, once per stream
+per group; an ended stream's final content goes into an FTS5 index.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,6 +40,9 @@ from urllib.parse import quote
 import orjson
 
 from l0core import gcpolicy
+from l0core.catalog.query import SummaryFilter, SummaryPage, SummaryQuery
+from l0core.catalog.scan import Progress
+from l0core.catalog.summary import StreamSummary, final_content
 from l0core.codec import decode_event, decode_snapshot, encode_snapshot
 from l0core.errors import (
     CorruptionError,
@@ -53,12 +61,29 @@ from l0core.events import (
     validate_stream_id,
 )
 from l0core.stores.base import BaseEventStoreWithSnapshots, Clock, StorageAdapterConfig
+from l0core.stores.batch_summary import TOKENS, advance, kinds_of
+from l0core.stores.catalog_sql import (
+    SELECT_SUMMARY,
+    live_values,
+    page_of,
+    row_summary,
+    stored_key,
+)
+from l0core.stores.catalog_text import content_from_batch, content_needed, searchable
 from l0core.stores.options import Durability, choose_durability
+from l0core.stores.sqlite_catalog import SQLiteCatalog
+from l0core.stores.sqlite_group import GroupState
 from l0core.stores.urls import path_from_url
 from l0core.stores.verify import StreamCheck, VerifyReport
 
 MAX_GROUP = 512
 """Most requests one transaction takes from the queue."""
+BUILD_CHUNK = 200
+"""Streams summarised per write transaction by :meth:`SQLiteEventStore.build_catalog`."""
+CACHE_STREAMS = 4096
+"""Streams whose last seq and summary the writer remembers between transactions."""
+CATALOG_POLL = 0.1
+"""Seconds between looks at the catalog version while waiting for a change."""
 
 
 @dataclass(slots=True)
@@ -110,9 +135,19 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         self._writer: _Writer | None = None
         self._writer_lock = threading.Lock()
         self._last_sweep = 0.0
-        self._group_last: dict[str, int] = {}
-        """Last seq per stream inside the writer's current transaction (writer thread only)."""
-        self._group_dirty: set[str] = set()
+        self._g = GroupState()
+        """The streams of the writer's current transaction (writer thread only)."""
+        self._writer_version = -1
+        """``PRAGMA data_version`` of the writer's connection at its last transaction."""
+        self._catalog = SQLiteCatalog(p, self._t_streams, self._t_events)
+        self._touch_sql = (
+            f"SELECT t.last_seq, t.touched_ms, {SELECT_SUMMARY} FROM (SELECT ? AS sid) k "
+            f"LEFT JOIN {self._t_streams} t ON t.stream_id = k.sid "
+            f"LEFT JOIN {self._catalog.t_summaries} s ON s.stream_id = k.sid")
+        self._wait_version: int | None = None
+        self._version_conn: sqlite3.Connection | None = None
+        self._version_lock = threading.Lock()
+        self.keeps_summaries = False
         if os.path.isdir(self.path):
             raise StoreConfigError(f"{self.describe()}: is a directory, not an SQLite database "
                                    "file (a directory is a file store: drop the sqlite:// "
@@ -125,6 +160,7 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                                        "database")
             try:
                 self._has_tables = self._tables_exist()
+                self.keeps_summaries = self._has_tables and self._catalog_built(self._reader())
             except sqlite3.Error as exc:
                 raise StoreConfigError(f"{self.describe()}: {_sqlite_problem(exc)}") from None
         else:
@@ -134,6 +170,8 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                 try:
                     self._check_foreign(conn)
                     self._create_schema(conn)
+                    self._catalog.create(conn)
+                    self.keeps_summaries = self._catalog_built(conn)
                 finally:
                     conn.close()
             except sqlite3.Error as exc:
@@ -183,6 +221,10 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
             ) WITHOUT ROWID;
         """)
 
+    def _catalog_built(self, conn: sqlite3.Connection) -> bool:
+        """The catalog tables exist and hold every stream's summary."""
+        return self._catalog.exists(conn) and self._catalog.counter(conn, "built") == 1
+
     def _tables_exist(self) -> bool:
         conn = self._reader()
         self._check_foreign(conn)
@@ -194,7 +236,8 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         """Refuse tables of our names that lack our columns: never write into another's table."""
         wanted = {self._t_streams: {"stream_id", "last_seq", "touched_ms"},
                   self._t_events: {"stream_id", "seq", "body"},
-                  self._t_snaps: {"stream_id", "seq", "body"}}
+                  self._t_snaps: {"stream_id", "seq", "body"},
+                  **self._catalog.foreign_columns()}
         for table, columns in wanted.items():
             have = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
             if have and not columns <= have:
@@ -277,10 +320,11 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[_Request]) -> None:
         results: list[tuple[bool, Any]] = []
-        self._group_last.clear()
-        self._group_dirty.clear()
+        g = self._g
+        committed = False
         try:
             conn.execute("BEGIN IMMEDIATE")
+            self._revalidate_cache(conn)
             try:
                 if len(group) == 1:  # no neighbours to protect: skip the savepoint
                     try:
@@ -290,13 +334,13 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                         results.append((False, exc))
                 for req in group if len(group) > 1 else ():
                     conn.execute("SAVEPOINT req")
-                    saved = dict(self._group_last), set(self._group_dirty)
+                    mark = g.mark()
                     try:
                         value = req.run(conn)
                     except Exception as exc:
                         conn.execute("ROLLBACK TO req")
                         conn.execute("RELEASE req")
-                        self._group_last, self._group_dirty = saved
+                        g.undo(mark)
                         results.append((False, exc))
                     else:
                         conn.execute("RELEASE req")
@@ -304,13 +348,18 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
                 if conn.in_transaction:
                     self._write_stream_rows(conn)
                     self._maybe_sweep(conn)
+                    self._write_stream_rows(conn)  # the catalog rows the sweep deleted
                     conn.execute("COMMIT")
+                    committed = True
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         except Exception as exc:
             results = [(False, exc)] * len(group)
+        finally:
+            if not committed:
+                g.clear()  # what it remembers may never have reached the database
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Request, bool, Any]]] = {}
         for req, (ok, value) in zip(group, results, strict=True):
             if req.loop is not None:
@@ -321,44 +370,97 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
             except RuntimeError:
                 pass  # that loop has closed; nobody is waiting any more
 
+    def _revalidate_cache(self, conn: sqlite3.Connection) -> None:
+        """Keep what the writer remembers of the streams from its earlier transactions
+        only if no other connection has committed since (``PRAGMA data_version`` of
+        this connection moves exactly then; the write lock is held, so nobody can
+        commit until this transaction ends). Then a hot stream costs no read per append.
+        """
+        g = self._g
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._writer_version or self.ttl > 0 or len(g.last) > CACHE_STREAMS:
+            g.clear()  # with a TTL, expiry is checked on every first touch instead
+        self._writer_version = version
+        g.begin()
+
     # ── writing ──
 
     def _touch_stream(self, conn: sqlite3.Connection, stream_id: str) -> int:
         """The stream's last seq inside the transaction (dropping it first if it expired).
 
-        Within one group the answer is remembered: the transaction holds the write
-        lock, so nobody else can change it meanwhile.
+        Within one group the answer, and the stream's summary, are remembered: the
+        transaction holds the write lock, so nobody else can change them meanwhile.
         """
-        cached = self._group_last.get(stream_id)
+        g = self._g
+        cached = g.last.get(stream_id)
         if cached is not None:
             return cached
-        row = conn.execute(f"SELECT last_seq, touched_ms FROM {self._t_streams} "
-                           "WHERE stream_id = ?", (stream_id,)).fetchone()
-        if row is None:
+        row = conn.execute(self._touch_sql, (stream_id,)).fetchone()
+        summary = None
+        if row[2] is not None and row[7] is not None and row[0] is not None:
+            summary = row_summary(row[2:])
+            if summary.event_count != row[0] + 1:
+                summary = None  # moved by a writer that keeps no summaries: fold again
+        # stored: None without a row; () for a row to write whole; else what it holds
+        g.put(g.stored, stream_id, None if row[2] is None else (
+            () if summary is None else stored_key(summary)))
+        if row[0] is None:  # no stream (a summary without one is overwritten)
+            g.put(g.summary, stream_id, None)
+            g.put(g.last, stream_id, -1)
             return -1
+        g.put(g.summary, stream_id, summary)
         if self.ttl > 0 and self.is_expired(row[1]):
             self._drop(conn, stream_id)
             return -1
+        g.put(g.last, stream_id, int(row[0]))
         return int(row[0])
 
     def _drop(self, conn: sqlite3.Connection, stream_id: str) -> None:
         for table in (self._t_events, self._t_snaps, self._t_streams):
             conn.execute(f"DELETE FROM {table} WHERE stream_id = ?", (stream_id,))
-        self._group_last[stream_id] = -1
-        self._group_dirty.discard(stream_id)
+        g = self._g
+        g.add("dropped", self._catalog.drop(conn, stream_id))
+        g.put(g.stored, stream_id, None)
+        g.put(g.summary, stream_id, None)
+        g.put(g.last, stream_id, -1)
+        g.remove(g.dirty, stream_id)
+        g.remove(g.content, stream_id)
 
     def _write_stream_rows(self, conn: sqlite3.Connection) -> None:
-        """One ``streams`` row update per stream the group appended to."""
-        if not self._group_dirty:
+        """One ``streams`` and one ``summaries`` row per stream the group appended to."""
+        g = self._g
+        if not g.dirty and not g.counts["dropped"]:
             return
         now = self.clock()
-        conn.executemany(
-            f"INSERT INTO {self._t_streams} (stream_id, last_seq, touched_ms) VALUES (?, ?, ?)"
-            " ON CONFLICT(stream_id) DO UPDATE SET last_seq = excluded.last_seq,"
-            " touched_ms = excluded.touched_ms",
-            [(sid, self._group_last[sid], now) for sid in self._group_dirty],
-        )
-        self._group_dirty.clear()
+        inserts, rewrites, updates = [], [], []
+        if g.dirty:
+            conn.executemany(
+                f"INSERT INTO {self._t_streams} (stream_id, last_seq, touched_ms, last_ts, "
+                "duration_ms, event_count, token_count) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(stream_id) DO UPDATE SET last_seq = excluded.last_seq, "
+                "touched_ms = excluded.touched_ms, last_ts = excluded.last_ts, "
+                "duration_ms = excluded.duration_ms, event_count = excluded.event_count, "
+                "token_count = excluded.token_count",
+                [(sid, g.last[sid], now, *live_values(g.summary.get(sid))) for sid in g.dirty],
+            )
+            stored = g.stored
+            for sid in g.moved:
+                summary = g.summary.get(sid)
+                if summary is None:
+                    continue
+                key = stored_key(summary)
+                old = stored.get(sid)
+                if old is None:
+                    inserts.append(summary)
+                elif not old:
+                    rewrites.append(summary)
+                elif key != old:
+                    updates.append(summary)
+                stored[sid] = key  # what the row holds now, for the next transaction
+        if inserts or rewrites or updates or g.content or g.counts["dropped"]:
+            self._catalog.write(conn, inserts, rewrites, updates, g.content,
+                                g.counts["dropped"])
+        g.begin()
 
     async def _append_wire(
         self, stream_id: str, events: Sequence[JSONDict], expected_seq: int | None
@@ -366,18 +468,38 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         bodies = [orjson.dumps(e).decode() for e in events]
 
         def run(conn: sqlite3.Connection) -> int:
+            g = self._g
             last = self._touch_stream(conn, stream_id)
             self._check_expected(stream_id, expected_seq, last)
+            summary = g.summary.get(stream_id)
+            before: str | None = None
+            if summary is None and last >= 0:  # written before the catalog: fold it once
+                summary, before = self._catalog.fold(conn, stream_id, last)
+            elif summary is None:
+                summary = StreamSummary(stream_id=stream_id)
             insert = f"INSERT INTO {self._t_events} (stream_id, seq, body) VALUES (?, ?, ?)"
             if len(bodies) == 1:
                 conn.execute(insert, (stream_id, last + 1, bodies[0]))
             else:
                 conn.executemany(insert, [(stream_id, last + 1 + i, body)
                                           for i, body in enumerate(bodies)])
+            kinds = kinds_of(events)
+            if content_needed(summary.status, kinds):
+                text = content_from_batch(events)
+                if text is None:
+                    if before is None:
+                        before = self._catalog.content_before(conn, stream_id, last)
+                    text = final_content(events, before)
+                g.put(g.content, stream_id, searchable(text))
             new_last = last + len(bodies)
-            # Only after every statement succeeded: a failed request leaves no trace.
-            self._group_last[stream_id] = new_last
-            self._group_dirty.add(stream_id)
+            g.put(g.last, stream_id, new_last)
+            g.put(g.summary, stream_id, summary)
+            g.put(g.dirty, stream_id, None)
+            if kinds != TOKENS or summary.status != "running" or not g.stored.get(stream_id):
+                g.put(g.moved, stream_id, None)
+            # Last, and in place: nothing after it can fail, so a request that fails
+            # (and is undone to its savepoint) never changed the summary it shares.
+            advance(summary, events, kinds)
             return new_last
 
         return cast(int, await self._submit(run))
@@ -528,6 +650,147 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
 
         return cast(list[Snapshot], await self._read(run) or [])
 
+    # ── the catalog (docs/format.md, "The catalog") ──
+
+    def _cutoff(self) -> float | None:
+        """Summaries of streams touched before this are expired (None without TTL)."""
+        return self.clock() - self.ttl if self.ttl > 0 else None
+
+    async def _summaries_ready(self) -> bool:
+        """True when the summary tables answer; a writable store builds them first."""
+        if self.keeps_summaries:
+            return True
+        if self.read_only or not self._has_tables:
+            return False
+        await self.build_catalog()
+        return True
+
+    async def prepare_catalog(self, progress: Progress | None = None) -> None:
+        """A database written before the catalog: build its summaries (writable) or
+        scan it (read-only)."""
+        if self.keeps_summaries:
+            return
+        if not self.read_only:
+            await self.build_catalog(progress)
+            return
+        await super().prepare_catalog(progress)
+
+    async def refresh_catalog(self, progress: Progress | None = None) -> None:
+        if not self.keeps_summaries and self._has_tables and await self._read(
+                self._catalog_built):
+            self.keeps_summaries = True  # another process built the summaries meanwhile
+            return
+        await super().refresh_catalog(progress)
+
+    async def get_summary(self, stream_id: str) -> StreamSummary | None:
+        validate_stream_id(stream_id)
+        if not await self._summaries_ready():
+            return await super().get_summary(stream_id)
+        cutoff = self._cutoff()
+        return cast(StreamSummary | None,
+                    await self._read(lambda c: self._catalog.get(c, stream_id, cutoff)))
+
+    async def query_summaries(self, query: SummaryQuery) -> SummaryPage:
+        if not await self._summaries_ready():
+            return await super().query_summaries(query)
+        cutoff = self._cutoff()
+        rows = await self._read(lambda c: self._catalog.query(c, query, cutoff))
+        return page_of(rows or [], query)
+
+    async def count_summaries(self, flt: SummaryFilter | None = None) -> int:
+        if not await self._summaries_ready():
+            return await super().count_summaries(flt)
+        cutoff = self._cutoff()
+        got = await self._read(lambda c: self._catalog.count(c, flt or SummaryFilter(), cutoff))
+        return int(got or 0)
+
+    async def catalog_version(self) -> object:
+        """``PRAGMA data_version`` of a connection kept for it: it moves whenever any
+        other connection, in any process, commits (this store's writer included)."""
+        if not self.keeps_summaries:
+            return None
+
+        def run() -> int:
+            with self._version_lock:
+                conn = self._version_conn
+                if conn is None:
+                    if self._closed:
+                        raise StoreClosedError("SQLiteEventStore is closed")
+                    conn = self._version_conn = self._connect()
+                return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+        try:
+            return await asyncio.to_thread(run)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self.describe()) from None
+
+    async def wait_catalog_change(self, timeout: float) -> None:
+        """Polls the version (SQLite has no wake-up across processes)."""
+        if not self.keeps_summaries:
+            await super().wait_catalog_change(timeout)
+            return
+        deadline = time.monotonic() + timeout
+        start = await self.catalog_version()
+        seen, self._wait_version = self._wait_version, cast(int, start)
+        if seen is not None and start != seen:
+            return  # changed since the last wait returned
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(CATALOG_POLL, left))
+            now = await self.catalog_version()
+            if now != start:
+                self._wait_version = cast(int, now)
+                return
+
+    async def build_catalog(self, progress: Progress | None = None) -> int:
+        """Write every stream's summary and content index again from its events.
+
+        Runs in write transactions of :data:`BUILD_CHUNK` streams, between other
+        appends; reports ``progress(done, total)``. Returns how many streams it
+        summarised. Also used by ``l0tui index``: on an up-to-date database it
+        rewrites the same rows.
+        """
+        self._check_writable()
+        total = int(await self._read(lambda c: c.execute(
+            f"SELECT count(*) FROM {self._t_streams} WHERE last_seq >= 0").fetchone()[0]) or 0)
+        done, after = 0, ""
+        if progress is not None:
+            progress(0, total)
+        while True:
+            n, after = cast(tuple[int, str], await self._submit(
+                partial(self._build_chunk, after=after)))
+            if not n:
+                break
+            done += n
+            if progress is not None:
+                progress(done, max(done, total))
+        await self._submit(self._finish_build)
+        self.keeps_summaries = True
+        return done
+
+    def _build_chunk(self, conn: sqlite3.Connection, after: str) -> tuple[int, str]:
+        ids = [r[0] for r in conn.execute(
+            f"SELECT stream_id FROM {self._t_streams} WHERE stream_id > ? AND last_seq >= 0 "
+            "ORDER BY stream_id LIMIT ?", (after, BUILD_CHUNK))]
+        g = self._g
+        for sid in ids:
+            last = self._touch_stream(conn, sid)
+            if last < 0:
+                continue  # expired: dropped, summary and all
+            summary, content = self._catalog.fold(conn, sid, last)
+            if g.stored.get(sid) is not None:
+                g.put(g.stored, sid, ())  # rewritten whole: a repair
+            g.put(g.summary, sid, summary)
+            g.put(g.dirty, sid, None)
+            g.put(g.moved, sid, None)
+            if summary.status != "running":
+                g.put(g.content, sid, searchable(content))
+        return len(ids), ids[-1] if ids else after
+
+    def _finish_build(self, conn: sqlite3.Connection) -> None:
+        for sid in self._catalog.orphans(conn):
+            self._g.add("dropped", self._catalog.drop(conn, sid))
+        self._catalog.set_built(conn)
+
     # ── checking ──
 
     def _verify_sync(self) -> VerifyReport:
@@ -579,8 +842,14 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         if w is not None:
             w.requests.put(None)
             await asyncio.to_thread(w.thread.join)
+        with self._version_lock:
+            if self._version_conn is not None:
+                readers = [self._version_conn]
+                self._version_conn = None
+            else:
+                readers = []
         with self._readers_lock:
-            readers, self._readers = self._readers, []
+            readers, self._readers = readers + self._readers, []
         for conn in readers:
             try:
                 conn.close()

@@ -12,16 +12,24 @@ from typing import Any
 
 import pytest
 
-from l0core import CompleteEvent, TokenEvent
+from l0core import CompleteEvent, StartEvent, TokenEvent
+from l0core.catalog import SummaryFilter, SummaryQuery
 from l0core.errors import StoreConfigError
+from l0core.events import SerializedOptions
 from l0core.stores.base import BaseEventStore, Clock, StorageAdapterConfig
 from l0core.stores.registry import create_event_store
 from l0core.testing import FakeClock, StoreConformance, tokens
+from tests.catalog_suite import CatalogSuite, catalog_streams
 from tests.services import (
     drop_postgres_prefix,
     drop_postgres_schema,
     postgres_dsn,
     unique_name,
+)
+from tests.stores.catalog_checks import (
+    check_catalog_matches_events,
+    check_orders_with_filters,
+    check_text_search,
 )
 
 pytestmark = pytest.mark.services
@@ -78,6 +86,18 @@ async def test_create_event_store_from_url(pg_schema: tuple[str, str]) -> None:
     finally:
         await plain.close()
         drop_postgres_prefix(dsn, "public", prefix)
+        _drop_catalog_tables(dsn, "public", prefix)
+
+
+def _drop_catalog_tables(dsn: str, schema: str, prefix: str) -> None:
+    """The catalog's tables, which ``drop_postgres_prefix`` does not know yet."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for suffix in ("summaries", "texts", "catalog"):
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
+                sql.Identifier(schema, f"{prefix}_{suffix}")))
 
 
 async def test_prefixes_are_isolated_in_one_schema(pg_schema: tuple[str, str]) -> None:
@@ -124,7 +144,7 @@ async def test_schema_is_versioned_and_reopening_is_idempotent(
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         cur = await conn.execute(sql.SQL("SELECT version FROM {}").format(
             sql.Identifier(schema, "l0_migrations")))
-        assert [r[0] for r in await cur.fetchall()] == [1]
+        assert [r[0] for r in await cur.fetchall()] == [1, 2]
 
 
 async def test_read_only_creates_nothing_and_refuses_writes(pg_schema: tuple[str, str]) -> None:
@@ -226,10 +246,12 @@ async def test_retried_append_after_commit_is_not_duplicated(
         import uuid
 
         from l0core.codec import dumps, encode_event
+        from l0core.stores.postgres_catalog import append_params
 
         batch = uuid.uuid4()
+        wire = [encode_event(e) for e in tokens(3, prefix="b")]
         params = {"sid": "s", "expected": 1, "ttl": 0, "batch": batch, "now": 1, "notify": True,
-                  "events": dumps([encode_event(e) for e in tokens(3, prefix="b")]).decode()}
+                  "events": dumps(wire).decode(), **append_params("s", wire)}
 
         async def call(retry: bool) -> tuple[int, int]:
             async def go(conn: Any, _r: bool) -> tuple[int, int]:
@@ -243,6 +265,8 @@ async def test_retried_append_after_commit_is_not_duplicated(
         assert await call(False) == (0, 4)
         assert await call(True) == (2, 4)  # found: nothing written again
         assert [e.seq for e in await store.get_events("s")] == [0, 1, 2, 3, 4]
+        summary = await store.get_summary("s")  # and nothing counted twice
+        assert summary is not None and (summary.event_count, summary.last_seq) == (5, 4)
     finally:
         await store.close()
 
@@ -356,3 +380,196 @@ async def test_select_only_role_can_browse_and_follow(pg_schema: tuple[str, str]
             await writer.close()
             await admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
             await admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+# ── the catalog ──
+
+
+class TestPostgresCatalog(CatalogSuite):
+    text_search = False
+    """Text search is checked by test_text_search_matches_the_reference: the suite's
+    reference also searches running streams, which docs/format.md excludes."""
+
+    @pytest.fixture(autouse=True)
+    def _dsn(self) -> Iterator[None]:
+        self.dsn = postgres_dsn()
+        self.schemas: list[str] = []
+        yield
+        for schema in self.schemas:
+            drop_postgres_schema(self.dsn, schema)
+
+    async def open_store(self, *, ttl: int = 0, clock: Clock | None = None) -> BaseEventStore:
+        schema = unique_name("pgc")
+        self.schemas.append(schema)
+        store: BaseEventStore = await open_pg(self.dsn, schema, ttl=ttl, clock=clock)
+        return store
+
+
+async def _pg_rows(dsn: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        cur = await conn.execute(query, params or None)
+        return await cur.fetchall() if cur.description else []
+
+
+async def _downgrade_to_v1(dsn: str, schema: str) -> None:
+    """Turn our tables back into schema version 1: what a store written before the
+    catalog holds (the v1 DDL re-run gives the v1 functions back)."""
+    import psycopg
+    from psycopg import sql
+
+    from l0core.stores.postgres import PostgresEventStore
+
+    store = PostgresEventStore(StorageAdapterConfig(type="postgres", connection=dsn,
+                                                    options={"schema": schema}))
+    _v, _d, v1 = store._migrations()[0]
+    q = sql.Identifier
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        for table in ("summaries", "texts", "catalog"):
+            await conn.execute(sql.SQL("DROP TABLE {}").format(q(schema, f"l0_{table}")))
+        await conn.execute(sql.SQL(
+            "DROP FUNCTION {}").format(q(schema, "l0_append")))
+        for col in ("last_ts", "duration_ms", "event_count", "token_count"):
+            await conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN {}").format(
+                q(schema, "l0_streams"), q(col)))
+        await conn.execute(sql.SQL("DELETE FROM {} WHERE version = 2").format(
+            q(schema, "l0_migrations")))
+        await conn.execute(v1)
+
+
+async def test_text_search_matches_the_reference(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    try:
+        await check_text_search(store)
+    finally:
+        await store.close()
+    # the trigram index exists and a text query can use it
+    rows = await _pg_rows(dsn, "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND "
+                          "indexname = 'l0_texts_trgm'", schema)
+    assert rows and "gin_trgm_ops" in rows[0][0]
+
+
+async def test_orders_with_status_filters_match_the_reference(
+        pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    try:
+        await check_orders_with_filters(store)
+    finally:
+        await store.close()
+
+
+async def test_old_schema_is_migrated_and_built(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    streams = catalog_streams()
+    store = await open_pg(dsn, schema)
+    for sid, events in streams.items():
+        await store.append_many(sid, events)
+    await store.close()
+    await _downgrade_to_v1(dsn, schema)
+
+    reader = await open_pg(dsn, schema, read_only=True)  # never writes: the scan answers
+    try:
+        assert not reader.keeps_summaries
+        assert await reader.count_summaries() == len(streams)
+        assert await reader.catalog_version() is None
+    finally:
+        await reader.close()
+    assert await _pg_rows(dsn, "SELECT to_regclass(%s)", f"{schema}.l0_summaries") == [(None,)]
+
+    store = await open_pg(dsn, schema)  # migrates to version 2; summaries still to build
+    try:
+        assert not store.keeps_summaries
+        # an append to an old stream before the build folds that stream once
+        await store.append("cat-03-a", CompleteEvent(ts=1, content="Late END", token_count=0))
+        seen: list[tuple[int, int]] = []
+        await store.prepare_catalog(lambda done, total: seen.append((done, total)))
+        assert store.keeps_summaries
+        assert seen[0] == (0, len(streams)) and seen[-1] == (len(streams), len(streams))
+        assert await check_catalog_matches_events(store) == sorted(streams)
+        assert await store.count_summaries(SummaryFilter(text="late end")) == 1
+        assert await store.build_catalog() == len(streams)  # again: the same rows
+        await check_catalog_matches_events(store)
+    finally:
+        await store.close()
+    reader = await open_pg(dsn, schema, read_only=True)
+    try:
+        assert reader.keeps_summaries
+        assert await reader.count_summaries() == len(streams)
+    finally:
+        await reader.close()
+
+
+async def test_deletes_and_ttl_remove_summaries(pg_schema: tuple[str, str]) -> None:
+    dsn, schema = pg_schema
+    clock = FakeClock()
+    store = await open_pg(dsn, schema, ttl=1000, clock=clock)
+    done = [StartEvent(ts=1), CompleteEvent(ts=2, content="gone soon", token_count=0)]
+    try:
+        for sid in ("x", "old", "keep"):
+            await store.append_many(sid, done)
+        await store.delete("x")
+        assert await store.get_summary("x") is None
+        clock.now += 900
+        await store.append("keep", TokenEvent(ts=3, value="more", index=0))
+        clock.now += 200  # "old" has expired, "keep" has not
+        assert await store.get_summary("old") is None
+        assert [s.stream_id for s in (await store.query_summaries(SummaryQuery())).items] == [
+            "keep"]
+        assert await store.count_summaries() == 1
+        assert await store.count_summaries(SummaryFilter(text="gone")) == 1
+        assert await store.sweep_expired() == 1
+        assert await store.count_summaries() == 1
+    finally:
+        await store.close()
+    rows = await _pg_rows(dsn, f'SELECT stream_id FROM "{schema}".l0_summaries')
+    assert rows == [("keep",)]
+    assert await _pg_rows(dsn, f'SELECT stream_id FROM "{schema}".l0_texts') == [("keep",)]
+    total = await _pg_rows(dsn, f'SELECT sum(streams) FROM "{schema}".l0_catalog '
+                           "WHERE shard >= 0")
+    assert total == [(1,)]
+
+
+@pytest.mark.parametrize("notify", ["true", "false"])
+async def test_catalog_version_and_wait_follow_another_writer(
+        pg_schema: tuple[str, str], notify: str) -> None:
+    dsn, schema = pg_schema
+    reader = await open_pg(dsn, schema, options={"notify": notify})
+    writer = await open_pg(dsn, schema, options={"notify": notify})
+    try:
+        before = await reader.catalog_version()
+        waiting = asyncio.create_task(reader.wait_catalog_change(60))
+        await asyncio.sleep(0)
+        await writer.append("s", StartEvent(ts=1))
+        await asyncio.wait_for(waiting, 60)  # returns on the change, long before 60 s
+        after = await reader.catalog_version()
+        assert before is not None and after != before
+        await writer.append("s", TokenEvent(ts=2, value="x", index=0))
+        moved = await reader.catalog_version()
+        assert moved != after
+        await writer.delete("s")
+        assert await reader.catalog_version() != moved
+        assert await reader.count_summaries() == 0
+    finally:
+        await writer.close()
+        await reader.close()
+
+
+async def test_a_running_stream_writes_only_its_streams_row(pg_schema: tuple[str, str]) -> None:
+    """TOKENs to a running stream leave its summaries row alone (no index moves)."""
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    try:
+        await store.append("s", StartEvent(ts=1, options=SerializedOptions(model="m")))
+        before = await _pg_rows(dsn, f'SELECT xmin::text FROM "{schema}".l0_summaries')
+        await store.append_many("s", tokens(5))
+        await store.append("s", tokens(6)[5])
+        assert await _pg_rows(dsn, f'SELECT xmin::text FROM "{schema}".l0_summaries') == before
+        summary = await store.get_summary("s")
+        assert summary is not None and (summary.event_count, summary.token_count) == (7, 6)
+        await store.append("s", CompleteEvent(ts=9, content="x", token_count=6))
+        assert await _pg_rows(dsn, f'SELECT xmin::text FROM "{schema}".l0_summaries') != before
+    finally:
+        await store.close()
