@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anthropic  # noqa: F401
+import httpcore2  # noqa: F401
 import httpx2  # noqa: F401
 import openai  # noqa: F401
 import pytest
