@@ -101,51 +101,44 @@ tokens, retries (counted+network), violations, fallback index.
 
     cursor: reactive[int] = reactive(0, init=False, always_update=True, repaint=False)
 
-    class NearEdge(Message):
+    class _TableMessage(Message):
+        """A message from the table; ``control`` is the table (for ``@on`` selectors)."""
+
+        def __init__(self, table: StreamTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> StreamTable:
+            return self.table
+
+    class NearEdge(_TableMessage):
         """The cursor came within :data:`EDGE` rows of the window's top (-1) or end (1)."""
 
         def __init__(self, table: StreamTable, side: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.side = side
 
-        @property
-        def control(self) -> StreamTable:
-            return self.table
-
-    class Jump(Message):
+    class Jump(_TableMessage):
         """Home or end was pressed: the screen loads the first (-1) or last (1) page."""
 
         def __init__(self, table: StreamTable, side: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.side = side
 
-        @property
-        def control(self) -> StreamTable:
-            return self.table
-
-    class Opened(Message):
+    class Opened(_TableMessage):
         """Enter or a double click on ``stream_id``."""
 
         def __init__(self, table: StreamTable, stream_id: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.stream_id = stream_id
 
-        @property
-        def control(self) -> StreamTable:
-            return self.table
+    class HeaderClicked(_TableMessage):
+        """A sortable column's header was clicked."""
 
-    class HeaderClicked(Message):
         def __init__(self, table: StreamTable, column: Column) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.column = column
-
-        @property
-        def control(self) -> StreamTable:
-            return self.table
 
     def __init__(self, columns: Sequence[Column], cells_of: CellsOf, *,
                  id: str | None = None) -> None:
