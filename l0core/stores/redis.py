@@ -356,9 +356,8 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         """The shard count (cluster), and whether every stream has its summary."""
         meta = RedisKeys(self.prefix, 1 if self.clustered else None).meta()
         if found.layout == "empty" and not self.read_only:
-            if self.clustered:
-                await client.hsetnx(meta, "shards", self._shards_option)
-            await client.hset(meta, "built", 1)
+            count = str(self._shards_option) if self.clustered else ""
+            await client.eval(lua.CREATE_META, 1, meta, count)
         stored = await client.hmget(meta, ["shards", "built"])
         shards = int(stored[0]) if stored[0] is not None else self._shards_option
         self.keys = RedisKeys(self.prefix, shards if self.clustered else None)

@@ -66,7 +66,9 @@ async def inspect_cluster_prefix(client: redis.asyncio.RedisCluster, prefix: str
 
     A cluster store always writes its meta hash first (it records the shard count),
     so without it any key under ``<prefix>:`` (SCAN on every master) is someone
-    else's.
+    else's. The meta key is looked at again after the SCAN finds a key: another
+    process's first open may have made the hash in between (and the SCAN may have
+    found that very hash), which makes the prefix ours, not foreign.
     """
     meta_type = _text(await client.type(meta_key))
     if meta_type == "hash":
@@ -74,6 +76,8 @@ async def inspect_cluster_prefix(client: redis.asyncio.RedisCluster, prefix: str
     if meta_type != "none":
         return RedisPrefixContents("foreign", meta_key, meta_type)
     async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        name = _text(key)
-        return RedisPrefixContents("foreign", name, _text(await client.type(key)))
+        meta_type = _text(await client.type(meta_key))
+        if meta_type == "hash":
+            return RedisPrefixContents("l0core", meta_key, meta_type)
+        return RedisPrefixContents("foreign", _text(key), _text(await client.type(key)))
     return RedisPrefixContents("empty")

@@ -239,6 +239,17 @@ notify(catkey, ARGV[3], ARGV[4], ARGV[1])
 return {0}
 """
 
+# KEYS: meta. ARGV: shard count ('' on a single node). An empty prefix's marker is
+# made whole in one step: concurrent first opens never see a hash without its
+# "built" field, and the first one's shard count is the one that stays.
+CREATE_META = """
+if ARGV[1] ~= '' then
+  redis.call('HSETNX', KEYS[1], 'shards', ARGV[1])
+end
+redis.call('HSET', KEYS[1], 'built', 1)
+return 1
+"""
+
 # KEYS: snapshots, stream. ARGV: seq, snapshot JSON, ttl ms.
 SAVE_SNAPSHOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])

@@ -240,11 +240,7 @@ def _process_writer(url: str, prefix: str, writer: int, count: int, go: Any) -> 
 
 @pytest.mark.slow
 async def test_four_processes_append_to_one_recording(cluster: LocalRedisCluster) -> None:
-    prefix = unique_name("rcw")
-    # The prefix is created once before the writers start: four first opens of one
-    # new prefix at once can see each other's half-made marker and refuse it as a
-    # foreign layout (a known race in the open, not what this test is about).
-    await (await open_cluster(cluster.url, prefix)).close()
+    prefix = unique_name("rcw")  # new: the four processes' opens are its first
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
     procs = [ctx.Process(target=_process_writer, args=(cluster.url, prefix, w, 1000, go))
@@ -260,6 +256,69 @@ async def test_four_processes_append_to_one_recording(cluster: LocalRedisCluster
         await assert_summary_matches_events(store, "shared")
     finally:
         await store.close()
+
+
+class _AnotherOpenBetween:
+    """The real cluster client, except that right after the first TYPE another
+    process's first open makes the prefix's meta hash (a real write on the server)."""
+
+    def __init__(self, client: Any, meta: str) -> None:
+        self.client, self.meta, self.raced = client, meta, False
+
+    async def type(self, key: str) -> Any:
+        found = await self.client.type(key)
+        if not self.raced:
+            self.raced = True
+            await self.client.hset(self.meta, mapping={"shards": 4, "built": 1})
+        return found
+
+    def scan_iter(self, **options: Any) -> Any:
+        return self.client.scan_iter(**options)
+
+
+async def test_a_marker_made_between_type_and_scan_is_ours(cluster: LocalRedisCluster) -> None:
+    from l0core.stores.redis_keys import RedisKeys
+    from l0core.stores.redis_layout import inspect_cluster_prefix
+
+    store = await open_cluster(cluster.url, unique_name("rcx"))  # only for its client
+    prefix = unique_name("rcr")
+    meta = RedisKeys(prefix, 1).meta()
+    try:
+        found = await inspect_cluster_prefix(_AnotherOpenBetween(store.client, meta),  # type: ignore[arg-type]
+                                             prefix, meta)
+        assert (found.layout, found.key) == ("l0core", meta)
+    finally:
+        await store.client.delete(meta)
+        await store.close()
+
+
+async def test_concurrent_first_opens_of_a_new_prefix_all_succeed(
+    cluster: LocalRedisCluster,
+) -> None:
+    """Eight clients open each of five new prefixes at once.
+
+    Each open looks for the prefix's meta hash, then SCANs for any other key. An
+    open that found no hash can then find the one another open just made; it must
+    take the prefix as ours, not refuse it as a foreign layout.
+    """
+    for _ in range(5):
+        prefix = unique_name("rco")
+        stores = await asyncio.gather(*(open_cluster(cluster.url, prefix, shards=s)
+                                        for s in (4, 5, 6, 7, 8, 9, 10, 11)))
+        try:
+            # One shard count wins and every open reads it, whichever asked first.
+            assert len({store.keys.shards for store in stores}) == 1
+            seqs = await asyncio.gather(*(s.append(f"w{i}", TokenEvent(ts=1, value="x", index=0))
+                                          for i, s in enumerate(stores)))
+            assert seqs == [0] * len(stores)
+        finally:
+            await asyncio.gather(*(s.close() for s in stores))
+        reader = await open_cluster(cluster.url, prefix, read_only=True)
+        try:
+            assert reader.keeps_summaries  # the marker was made whole, "built" included
+            assert sorted(await reader.list_streams()) == [f"w{i}" for i in range(8)]
+        finally:
+            await reader.close()
 
 
 async def test_catalog_streams_on_every_shard_match_the_reference(
