@@ -73,6 +73,9 @@ class Dialect:
     """``column`` is true / false."""
     collate: str = ""
     """Appended to ``stream_id`` where it is compared or ordered (code point order)."""
+    keyless: Callable[[str], str] = str
+    """``column`` written so that no index serves a condition on it (SQLite's unary
+    ``+``), for :func:`filter_sql`'s ``keyless`` fields."""
 
 
 def column(name: str) -> str:
@@ -130,12 +133,16 @@ def _prefix_bound(prefix: str) -> str | None:
     return None if last >= 0x10FFFF else prefix[:-1] + chr(last + 1)
 
 
-def filter_sql(flt: SummaryFilter, d: Dialect, text: TextClause) -> tuple[list[str], list[Any]]:
-    """``flt`` as conditions (to be ANDed) and their parameters, in order."""
+def filter_sql(flt: SummaryFilter, d: Dialect, text: TextClause,
+               keyless: frozenset[str] = frozenset()) -> tuple[list[str], list[Any]]:
+    """``flt`` as conditions (to be ANDed) and their parameters, in order; conditions on
+    the ``keyless`` columns are written so that no index serves them."""
     p = d.placeholder
     where: list[str] = []
     params: list[Any] = []
-    c = column
+
+    def c(name: str) -> str:
+        return d.keyless(column(name)) if name in keyless else column(name)
     if flt.status is not None:
         if flt.status:
             where.append(f"{c('status')} IN ({', '.join(p for _ in flt.status)})")

@@ -257,14 +257,28 @@ class SQLiteEventStore(BaseEventStoreWithSnapshots):
         return conn
 
     async def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn`` on a reader thread's connection. A caller that stops waiting (a
+        browser count superseded by the next filter) interrupts the statement, so a
+        long scan nobody wants stops taking a core."""
+        used: list[sqlite3.Connection] = []
+
         def run() -> Any:
             if not self._has_tables:
                 return None
             try:
-                return fn(self._reader())
+                conn = self._reader()
+                used.append(conn)
+                return fn(conn)
             except sqlite3.Error as exc:
                 raise _sqlite_error(exc, self.describe()) from None
-        return await asyncio.to_thread(run)
+            finally:
+                used.clear()
+        try:
+            return await asyncio.to_thread(run)
+        except asyncio.CancelledError:
+            for conn in tuple(used):
+                conn.interrupt()
+            raise
 
     # ── the writer thread ──
 

@@ -29,9 +29,10 @@ from typing import Any
 
 import orjson
 
-from l0core.catalog.query import SummaryFilter, SummaryQuery
+from l0core.catalog.query import SummaryFilter, SummaryQuery, text_words
 from l0core.catalog.summary import StreamSummary, advance_summary, final_content
 from l0core.stores.catalog_sql import (
+    LIVE_COLUMNS,
     SELECT_SUMMARY,
     SORT_COLUMNS,
     STABLE_ORDERS,
@@ -43,12 +44,14 @@ from l0core.stores.catalog_sql import (
     stored_values,
 )
 from l0core.stores.catalog_text import search_words
+from l0core.stores.sqlite_plan import Plan, choose_plan
 
 FOLD_BATCH = 20_000
 """Events read at a time when a stream is folded inside the writer's transaction."""
 
 _DIALECT = Dialect(placeholder="?", contains="instr",
-                   is_true=lambda col, want: f"{col} = {1 if want else 0}")
+                   is_true=lambda col, want: f"{col} = {1 if want else 0}",
+                   keyless=lambda col: f"+{col}")
 SUMMARY_TABLE_COLUMNS = frozenset({"id", *STORED_COLUMNS})
 _LIVE_TYPES = {"last_ts": "REAL", "duration_ms": "REAL", "event_count": "INTEGER",
                "token_count": "INTEGER"}
@@ -241,18 +244,41 @@ class SQLiteCatalog:
 
     # ── reading ──
 
+    def _match(self, words: list[str]) -> str | None:
+        """The FTS5 query of the words the trigram index can find (3+ characters)."""
+        indexed = [w for w in words if len(w) >= 3] if self.fts else []
+        return " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed) or None
+
     def _text(self, words: list[str]) -> tuple[str, list[Any]]:
+        """Start from the FTS index's matches, re-checked word by word."""
         words = search_words(words)
         checks = " AND ".join("instr(content, ?) > 0" for _ in words)
-        indexed = [w for w in words if len(w) >= 3] if self.fts else []
-        if not indexed:
+        match = self._match(words)
+        if match is None:
             return (f"s.id IN (SELECT rowid FROM {self.t_texts} WHERE {checks})", words)
-        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
         return (f"s.id IN (SELECT rowid FROM {self.t_texts} WHERE {self.t_texts} MATCH ? "
                 f"AND {checks})", [match, *words])
 
-    def _where(self, flt: SummaryFilter, cutoff: float | None) -> tuple[list[str], list[Any]]:
-        where, params = filter_sql(flt, _DIALECT, self._text)
+    def _text_per_row(self, words: list[str]) -> tuple[str, list[Any]]:
+        """Look at each row's content (when the matches are many, or another condition
+        has already narrowed the rows down)."""
+        words = search_words(words)
+        checks = " AND ".join("instr(x.content, ?) > 0" for _ in words)
+        return (f"EXISTS (SELECT 1 FROM {self.t_texts} x WHERE x.rowid = s.id AND {checks})",
+                words)
+
+    def _text_candidates(self, flt: SummaryFilter) -> tuple[str, list[Any]] | None:
+        words = search_words(text_words(flt.text or ""))
+        match = self._match(words)
+        if match is None:
+            return None
+        return f"SELECT rowid FROM {self.t_texts} WHERE {self.t_texts} MATCH ?", [match]
+
+    def _where(self, flt: SummaryFilter, cutoff: float | None,
+               plan: Plan | None = None) -> tuple[list[str], list[Any]]:
+        plan = plan or Plan()
+        text = self._text_per_row if plan.text_per_row else self._text
+        where, params = filter_sql(flt, _DIALECT, text, plan.keyless)
         if cutoff is not None:
             where.append("t.touched_ms >= ?")
             params.append(cutoff)
@@ -270,7 +296,9 @@ class SQLiteCatalog:
     def query(self, conn: sqlite3.Connection, query: SummaryQuery,
               cutoff: float | None) -> list[StreamSummary]:
         """``limit + 1`` rows of ``query`` (the extra one says whether a page follows)."""
-        where, params = self._where(query.filter, cutoff)
+        plan = choose_plan(conn, query, self.counter(conn, "total"), self.t_summaries,
+                           _DIALECT, self._text, self._text_candidates(query.filter))
+        where, params = self._where(query.filter, cutoff, plan)
         sql, values = select_page(query, _DIALECT, self.source, where, params)
         return [row_summary(r) for r in conn.execute(sql, values).fetchall()]
 
@@ -278,7 +306,11 @@ class SQLiteCatalog:
         if flt.is_empty() and cutoff is None:
             return self.counter(conn, "total")
         where, params = self._where(flt, cutoff)
-        sql = f"SELECT count(*) FROM {self.source}" + (
+        # The streams row is joined only when a condition reads it: a count is an
+        # index walk of ``summaries`` alone otherwise.
+        live = cutoff is not None or any(c.field in LIVE_COLUMNS for c in flt.comparisons)
+        source = self.source if live else f"{self.t_summaries} s"
+        sql = f"SELECT count(*) FROM {source}" + (
             f" WHERE {' AND '.join(where)}" if where else "")
         return int(conn.execute(sql, params).fetchone()[0])
 

@@ -391,3 +391,92 @@ async def test_a_running_stream_writes_only_its_streams_row(tmp_path: Path) -> N
         assert _rows(db, "SELECT * FROM l0_summaries") != before
     finally:
         await store.close()
+
+
+async def test_planned_queries_on_a_large_catalog_match_the_reference(tmp_path: Path) -> None:
+    """Above the planner's cap (docs/format.md, "SQLite"), wide conditions walk the
+    order's index, wide text is checked row by row and narrow conditions keep their
+    index: every page still equals the reference, and counts too."""
+    from l0core.catalog import apply_query
+    from l0core.catalog.query import count_matching
+    from l0core.catalog.syntax import parse_filter
+    from l0core.stores.sqlite_catalog import _DIALECT
+    from l0core.stores.sqlite_plan import choose_plan
+
+    store = SQLiteEventStore(str(tmp_path / "big.db"))
+    try:
+        streams: dict[str, list[Any]] = {}
+        for copy in range(60):  # 2,400 streams: 1,800 completed, 600 errors
+            for sid, events in catalog_streams(1_700_000_000_000.0 + copy * 1e9).items():
+                streams[f"{sid}-{copy:02d}"] = events
+        await asyncio.gather(*(store.append_many(sid, events)
+                               for sid, events in streams.items()))
+        summaries = [s for s in [await store.get_summary(sid) for sid in streams] if s]
+        contents = {s.stream_id: await fold_content(store, s.stream_id)
+                    for s in summaries if s.status != "running"}  # only ended ones are indexed
+
+        def plan_of(text: str, order: str) -> Any:
+            query = SummaryQuery(filter=parse_filter(text), order=order, limit=50)  # type: ignore[arg-type]
+            cat = store._catalog
+            return store._read(lambda c: choose_plan(
+                c, query, cat.counter(c, "total"), cat.t_summaries, _DIALECT, cat._text,
+                cat._text_candidates(query.filter)))
+
+        assert (await plan_of("status:completed", "duration_ms")).keyless == {"status"}
+        assert (await plan_of("status:error", "duration_ms")).keyless == frozenset()
+        assert (await plan_of('"refund"', "start_ts")).text_per_row
+        assert not (await plan_of('"xyzzy"', "start_ts")).text_per_row
+
+        filters = ("status:completed", "status:error", "model:gpt-4o status:completed",
+                   '"refund"', '"refund" status:error', '"weather invoice"', "id:cat-07",
+                   "status:completed retries>0", '"xyzzy"', "")
+        for text in filters:
+            flt = parse_filter(text) if text else SummaryFilter()
+            assert await store.count_summaries(flt) == count_matching(
+                summaries, flt, contents.get), text
+            for order in ("start_ts", "duration_ms", "token_count", "stream_id", "model"):
+                query = SummaryQuery(filter=flt, order=order, limit=50)  # type: ignore[arg-type]
+                want = apply_query(summaries, SummaryQuery(
+                    filter=flt, order=order, limit=150), contents.get)  # type: ignore[arg-type]
+                got: list[str] = []
+                for _ in range(3):
+                    page = await store.query_summaries(query)
+                    got += [s.stream_id for s in page.items]
+                    if page.next_after is None:
+                        break
+                    query = SummaryQuery(filter=flt, order=order, limit=50,  # type: ignore[arg-type]
+                                         after=page.next_after)
+                assert got == [s.stream_id for s in want.items], (text, order)
+    finally:
+        await store.close()
+
+
+async def test_a_read_the_caller_stops_waiting_for_is_interrupted(tmp_path: Path) -> None:
+    """A superseded count must not go on taking a core: cancelling the caller
+    interrupts the statement on its reader thread."""
+    store = SQLiteEventStore(str(tmp_path / "int.db"))
+    try:
+        await store.append("s", TokenEvent(ts=1, value="x", index=0))
+        outcome: list[str] = []
+
+        def endless(conn: sqlite3.Connection) -> Any:
+            try:
+                return conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+                                    "FROM n) SELECT count(*) FROM n").fetchone()
+            except sqlite3.OperationalError as exc:
+                outcome.append(str(exc))
+                raise
+
+        task = asyncio.create_task(store._read(endless))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(200):  # the endless count only stops when interrupted
+            if outcome:
+                break
+            await asyncio.sleep(0.05)
+        assert outcome == ["interrupted"]
+        assert await store.count_summaries() == 1  # the connection still works
+    finally:
+        await store.close()
