@@ -116,6 +116,7 @@ changes appear on their own.
         self.rows_generation = 0
         """Counts every new set of rows put on screen (benchmarks and tests wait on it)."""
         self._version: object = None
+        self._status_shown: Text | None = None
         self._looks: dict[str, Style] = {}
         self._started = False
 
@@ -337,7 +338,10 @@ changes appear on their own.
         if self.filter_error:
             text = Text(clean(self.filter_error, limit=200),
                         style=theme_style(self.app.theme_variables, Look(Role.ERROR)))
-        self.query_one("#browser-status", Static).update(text)
+        if text != self._status_shown:
+            # an update lays the whole screen out again: not on every page fetched
+            self._status_shown = text
+            self.query_one("#browser-status", Static).update(text)
 
     # ── filter and sort ──
 
