@@ -82,6 +82,7 @@ from l0core.stores.postgres_catalog import (
     call_args,
 )
 from l0core.stores.postgres_layout import PrefixContents, inspect_prefix
+from l0core.stores.postgres_stats import analyze_stale, autovacuum_on
 from l0core.stores.urls import mask_secrets, split_url_options
 
 __all__ = ["PostgresEventStore", "create_postgres_event_store", "open_store"]
@@ -99,8 +100,8 @@ CATALOG_POLL = 0.25
 # query parameter is handed to libpq unchanged (sslmode, application_name, ...).
 _OPTION_KEYS = {
     "schema", "pool_min_size", "pool_max_size", "pool_size", "pool_timeout",
-    "sweep_interval", "retries", "retry_timeout", "prefix", "ttl", "notify", "layout",
-    "poll_interval",
+    "sweep_interval", "analyze_interval", "retries", "retry_timeout", "prefix", "ttl", "notify",
+    "layout", "poll_interval",
 }
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _LONGEST_SUFFIX = len("_migrations")
@@ -125,10 +126,11 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
     construct it and ``await store.open()``. Options (URL query or
     ``config.options``): ``schema`` (default ``public``), ``pool_min_size`` (1),
     ``pool_max_size`` (4), ``pool_timeout`` (s, 10), ``sweep_interval`` (s, 60),
-    ``retries`` (5) and ``retry_timeout`` (s, 15) for lost connections, ``notify``
-    (true; ``false`` skips the ``pg_notify`` per append, which costs a global lock at
-    commit, and leaves followers polling); ``prefix`` and ``ttl`` (ms) may also be
-    given in the URL.
+    ``analyze_interval`` (s, 60; how often a writer looks whether its tables need
+    ``ANALYZE`` when the server's autovacuum is off), ``retries`` (5) and
+    ``retry_timeout`` (s, 15) for lost connections, ``notify`` (true; ``false`` skips
+    the ``pg_notify`` per append, which costs a global lock at commit, and leaves
+    followers polling); ``prefix`` and ``ttl`` (ms) may also be given in the URL.
     """
 
     def __init__(
@@ -165,6 +167,7 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         self._pool_min = min(self._pool_min, self._pool_max)
         self._pool_timeout = float_option(options, "pool_timeout", 10.0)
         self._sweep_interval = float_option(options, "sweep_interval", 60.0)
+        self._analyze_interval = float_option(options, "analyze_interval", 60.0)
         self._retries = int_option(options, "retries", 5, 0)
         self._retry_timeout = float_option(options, "retry_timeout", 15.0)
         self._notify = str(options.get("notify", "true")).lower() not in ("0", "false", "no",
@@ -172,6 +175,9 @@ class PostgresEventStore(BaseEventStoreWithSnapshots):
         self.layout_option = choose_layout(options.get("layout"))
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._analyzer: asyncio.Task[None] | None = None
+        self._keeps_statistics = False
+        """True when this writable store analyses its tables (autovacuum is off)."""
         self._listener: asyncio.Task[None] | None = None
         self._listener_conn: Conn | None = None
         self._listener_ready = False
@@ -402,6 +408,7 @@ $fn$;
             else:
                 await self._migrate(conn)
                 self.keeps_summaries = await self._cat.built(conn)
+                self._keeps_statistics = not await autovacuum_on(conn)
         except psycopg.Error as exc:
             owner = f" (the tables belong to role {found.owner})" if (
                 found is not None and found.owner
@@ -432,6 +439,8 @@ $fn$;
         self._pool = pool
         if self.ttl > 0 and not self.read_only:
             self._sweeper = asyncio.create_task(self._sweep_loop())
+        if self._keeps_statistics:
+            self._analyzer = asyncio.create_task(self._analyze_loop())
         if not self.read_only and self.keeps_summaries:
             await self._repair_stale_contents()
         return self
@@ -506,13 +515,17 @@ $fn$;
     async def close(self) -> None:
         if self._closed:
             return
-        self._closed = True
-        for task in (self._sweeper, self._listener):
+        for task in (self._sweeper, self._listener, self._analyzer):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        self._sweeper = self._listener = None
+        self._sweeper = self._listener = self._analyzer = None
+        if self._keeps_statistics and self._pool is not None:
+            # a writer that filled the store and exits leaves it with statistics
+            with contextlib.suppress(StoreConnectionError, psycopg.Error):
+                await self.analyze_tables()
+        self._closed = True
         if self._listener_conn is not None:
             with contextlib.suppress(Exception):
                 await self._listener_conn.close()
@@ -673,6 +686,22 @@ $fn$;
             await asyncio.sleep(self._sweep_interval)
             with contextlib.suppress(StoreConnectionError, psycopg.Error):
                 await self.sweep_expired()
+
+    async def analyze_tables(self) -> list[str]:
+        """``ANALYZE`` the catalog tables that changed enough since their statistics
+        were taken (l0core.stores.postgres_stats); returns the tables analysed."""
+        tables = [f"{self.prefix}_{t}" for t in ("summaries", "streams", "texts")]
+
+        async def go(conn: Conn, _retry: bool) -> list[str]:
+            return await analyze_stale(conn, self.schema, tables)
+
+        return await self._run(go)
+
+    async def _analyze_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._analyze_interval)
+            with contextlib.suppress(StoreConnectionError, psycopg.Error):
+                await self.analyze_tables()
 
     # ── reading ──
 
@@ -871,6 +900,8 @@ $fn$;
                 progress(done, max(done, total))
         await self._run_in_transaction(self._cat.finish_build)
         self.keeps_summaries = True
+        if self._keeps_statistics:
+            await self.analyze_tables()
         return done
 
     async def _repair_stale_contents(self) -> None:

@@ -573,3 +573,47 @@ async def test_a_running_stream_writes_only_its_streams_row(pg_schema: tuple[str
         assert await _pg_rows(dsn, f'SELECT xmin::text FROM "{schema}".l0_summaries') != before
     finally:
         await store.close()
+
+
+async def test_a_writer_gathers_statistics_when_autovacuum_does_not(
+    pg_schema: tuple[str, str],
+) -> None:
+    """The catalog's plans need table statistics; with the server's autovacuum off
+    (as on this project's machines) the writer runs ANALYZE itself, past
+    autovacuum's own threshold, and not again until the tables change."""
+    import psycopg
+
+    from l0core.stores.postgres_stats import autovacuum_on
+
+    dsn, schema = pg_schema
+    store = await open_pg(dsn, schema)
+    tables = [f"l0_{t}" for t in ("summaries", "streams", "texts")]
+
+    async def stats() -> dict[str, tuple[int, bool]]:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            cur = await conn.execute(
+                "SELECT relname, n_mod_since_analyze, last_analyze IS NOT NULL FROM "
+                "pg_stat_user_tables WHERE schemaname = %s AND relname = ANY(%s)",
+                (schema, tables))
+            return {str(r[0]): (int(r[1]), bool(r[2])) for r in await cur.fetchall()}
+
+    try:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            autovacuum = await autovacuum_on(conn)
+        assert store._keeps_statistics is not autovacuum
+        streams = catalog_streams()
+        for copy in range(8):  # 320 streams: past 50 + 10% of every table
+            for sid, events in streams.items():
+                await store.append_many(f"{sid}-{copy}", events)
+        for _ in range(200):  # a backend flushes its counters within ~10 s of going idle
+            if all(changed > 100 for changed, _ in (await stats()).values()):
+                break
+            await asyncio.sleep(0.1)
+        if autovacuum:
+            assert sorted(await store.analyze_tables()) == sorted(tables)  # asked directly
+        else:
+            assert sorted(await store.analyze_tables()) == sorted(tables)
+            assert all(analysed for _, analysed in (await stats()).values())
+            assert await store.analyze_tables() == []  # nothing changed since
+    finally:
+        await store.close()
