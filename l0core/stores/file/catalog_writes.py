@@ -115,6 +115,8 @@ class CatalogWrites(FileStoreCore):
                     return
                 with h.lock:
                     self._cat_record_locked(h, stream_id, force=False)
+                    if self._handles.get(stream_id) is not h:
+                        h.close()  # evicted from the cache: the record reopened its file
 
     def _cat_record_locked(self, h: StreamHandle, stream_id: str, *,
                            force: bool) -> StreamState | None:

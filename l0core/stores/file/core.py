@@ -41,6 +41,8 @@ class FileStoreCore(BaseEventStoreWithSnapshots):
     repaired_tails: int
     """Torn tails this instance cut off while appending (a crash happened before)."""
     _handles: HandleCache
+    _leases: dict[asyncio.AbstractEventLoop, tuple[StreamHandle, str]]
+    """The one stream each event loop holds a lease on (l0core.stores.file.inline)."""
     _flusher: GroupFlusher
     _cat_log: IndexLog
     """Where this store appends its catalog records (``catalog_file``)."""

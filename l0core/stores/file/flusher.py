@@ -7,6 +7,7 @@ cut can take at almost no cost per append. It starts with the first such append.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -52,10 +53,18 @@ class GroupFlusher:
             with h.lock:
                 if h.fd < 0:
                     continue
-                fd = os.dup(h.fd)
+                try:
+                    fd = os.dup(h.fd)
+                except OSError:  # no descriptor to spare: sync under the lock instead
+                    with contextlib.suppress(OSError):
+                        os.fdatasync(h.fd)
+                        h.dirty = False
+                    continue
                 h.dirty = False
             try:
                 os.fdatasync(fd)
+            except OSError:
+                h.dirty = True  # the next round tries again; the thread must not die
             finally:
                 os.close(fd)
         if self.also is not None:

@@ -91,14 +91,21 @@ class HandleCache(dict[str, StreamHandle]):
     def _close_idle(self) -> None:
         """Close handles nobody is using (hold ``lock``).
 
-        Handles still waiting for a group flush stay open (the flusher needs them). One
-        waiting for its catalog record may close: the catalog flusher keeps it and
-        opens its file again."""
+        A handle still waiting for the group flush is flushed here first, so the number
+        of open descriptors stays bounded however fast new streams arrive (thousands of
+        new streams a second outrun a flush round; open files then grew past the
+        process limit). One waiting for its catalog record may close: the catalog
+        flusher keeps it and opens its file again."""
         for sid, h in list(self.items()):
-            if not h.dirty and h.lock.acquire(blocking=False):
+            if h.lock.acquire(blocking=False):
                 try:
+                    if h.dirty and h.fd >= 0:
+                        os.fdatasync(h.fd)
+                        h.dirty = False
                     h.close()
                     del self[sid]
+                except OSError:
+                    continue  # kept open and dirty: the flusher tries again
                 finally:
                     h.lock.release()
 

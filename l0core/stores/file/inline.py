@@ -63,7 +63,14 @@ class InlineAppends(StreamWrites):
             except BaseException:
                 fcntl.flock(h.fd, fcntl.LOCK_UN)
                 raise
+            # One lease per event loop: a task that appends to stream after stream
+            # without yielding would otherwise hold every one of their locks and
+            # descriptors until it yields (thousands, past the process's limit).
+            held = self._leases.get(loop)
+            if held is not None:
+                self._end_lease(*held)
             h.lease_loop = loop
+            self._leases[loop] = (h, stream_id)
             leased = True
             loop.call_soon(self._end_lease, h, stream_id)
             return self._write_batch(h, stream_id, events, expected_seq)
@@ -73,8 +80,14 @@ class InlineAppends(StreamWrites):
 
     def _end_lease(self, h: StreamHandle, stream_id: str) -> None:
         """Release the ``flock`` and the thread lock (``call_soon``: once the task
-        yields); the stream's catalog record follows shortly (``catalog_writes``)."""
+        yields, or when the same loop leases another stream); the stream's catalog
+        record follows shortly (``catalog_writes``)."""
+        loop = h.lease_loop
+        if loop is None:
+            return  # already ended early
         h.lease_loop = None
+        if self._leases.get(loop, (None, ""))[0] is h:
+            del self._leases[loop]
         try:
             if h.fd >= 0:
                 fcntl.flock(h.fd, fcntl.LOCK_UN)

@@ -68,6 +68,7 @@ class FileEventStore(InlineAppends, GroupCommit, FileReads, FileSnapshots, FileF
                 raise StoreConfigError(f"cannot create store directory {self.root}: "
                                        f"{exc.strerror}") from exc
         self._handles = HandleCache()
+        self._leases = {}
         self._cat_log = IndexLog(self.root, self.durability)
         self._cat_states = {}
         self._cat_lock = threading.Lock()
