@@ -21,8 +21,8 @@ from typing import Any
 from l0core.catalog.summary import StreamSummary, advance_summary, summarize_wire
 
 
-def _duration(s: StreamSummary) -> float:
-    end = s.end_ts or s.last_ts
+def _duration(s: StreamSummary, last_ts: float | None = None) -> float:
+    end = s.end_ts or (s.last_ts if last_ts is None else last_ts)
     return max(0.0, end - s.start_ts) if s.start_ts else 0.0
 
 
@@ -41,12 +41,26 @@ def advance(summary: StreamSummary, events: Sequence[Mapping[str, Any]],
     if (kinds if kinds is not None else kinds_of(events)) != TOKENS:
         advance_summary(summary, events)
         return
+    apply_tokens(summary, after_tokens(summary, events))
+
+
+TokenMoves = tuple[float, int, int, float]
+"""``(last_ts, event_count, token_count, duration_ms)``: all a TOKEN batch moves
+(with ``last_seq``, which follows ``event_count``)."""
+
+
+def after_tokens(summary: StreamSummary, events: Sequence[Mapping[str, Any]]) -> TokenMoves:
+    """What a batch of TOKENs only makes of ``summary``, without changing it (a store
+    that applies it once the batch is written: :func:`apply_tokens`)."""
     last = events[-1]
-    summary.token_count = int(last["index"]) + 1
-    summary.last_ts = float(last["ts"])
-    summary.event_count += len(events)
-    summary.last_seq += len(events)
-    summary.duration_ms = _duration(summary)
+    last_ts = float(last["ts"])
+    return (last_ts, summary.event_count + len(events), int(last["index"]) + 1,
+            _duration(summary, last_ts))
+
+
+def apply_tokens(summary: StreamSummary, moves: TokenMoves) -> None:
+    summary.last_seq += moves[1] - summary.event_count
+    summary.last_ts, summary.event_count, summary.token_count, summary.duration_ms = moves
 
 
 @dataclass(slots=True)

@@ -63,7 +63,14 @@ from l0core.stores.base import (
     StorageAdapterConfig,
     validate_prefix,
 )
-from l0core.stores.batch_summary import advance
+from l0core.stores.batch_summary import (
+    TOKENS,
+    TokenMoves,
+    advance,
+    after_tokens,
+    apply_tokens,
+    kinds_of,
+)
 from l0core.stores.layouts import (
     ForeignLayoutError,
     choose_layout,
@@ -73,10 +80,13 @@ from l0core.stores.layouts import (
 )
 from l0core.stores.options import int_option
 from l0core.stores.redis_catalog import (
+    LIVE_FIELDS,
     content_change,
     index_entries,
     needs_content_before,
+    order_set,
     pairs_to_dict,
+    running_token_fields,
     summary_changes,
     summary_from_hash,
     token_changes,
@@ -113,6 +123,9 @@ OPTION_KEYS = {"prefix", "ttl", "retries", "retry_timeout", "block_ms", "dedupe_
 
 _READ_PAGE = 10_000
 _KNOWN_STREAMS = 4096
+_RUNNING_UNSORTED = "running_unsorted"
+"""Meta field: running streams have no members in the live-field sets (the layout
+since then; a writable open of an older store drops those sets)."""
 """Summaries remembered per store (LRU): a stream appended to again starts from it."""
 _MAX_STALE = 10_000
 """Stale-summary rounds before giving up (each one means another writer appended)."""
@@ -169,6 +182,9 @@ class _Plan:
     """(set key, op) for each catalog set that changes."""
     content_op: str = ""
     content: str = ""
+    tokens: TokenMoves | None = None
+    """A TOKEN batch to a running stream: ``summary`` is the basis's own, which these
+    move on once the batch is written (no copy per append)."""
 
 
 class RedisEventStore(BaseEventStoreWithSnapshots):
@@ -358,12 +374,22 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         if found.layout == "empty" and not self.read_only:
             count = str(self._shards_option) if self.clustered else ""
             await client.eval(lua.CREATE_META, 1, meta, count)
-        stored = await client.hmget(meta, ["shards", "built"])
+        stored = await client.hmget(meta, ["shards", "built", _RUNNING_UNSORTED])
         shards = int(stored[0]) if stored[0] is not None else self._shards_option
         self.keys = RedisKeys(self.prefix, shards if self.clustered else None)
         self._catalog_built = stored[1] is not None
+        if not self.read_only and stored[2] is None:
+            await self._drop_running_live_sets(client, meta)
         if self.read_only and not self._catalog_built and found.layout != "empty":
             self.keeps_summaries = False  # written before the catalog: scan it
+
+    async def _drop_running_live_sets(self, client: Client, meta: str) -> None:
+        """Delete the ``o:running:<live field>`` sets that stores written before running
+        streams were left out of them still hold (nothing reads them now)."""
+        for shard in range(self.keys.shard_count()):
+            for name in LIVE_FIELDS:
+                await client.delete(self.keys.cat(shard, order_set("running", name)))
+        await client.hset(meta, _RUNNING_UNSORTED, 1)
 
     def _layout_refusal(self, found: RedisPrefixContents) -> ForeignLayoutError:
         location = self.config.connection or self._url
@@ -493,7 +519,12 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
                                                                   wait_until):
                 lost = True  # send again as a retry: it finds the batch and WAITs again
                 continue
-            if status == 0:
+            if status == 0 and plan.tokens is not None:  # the basis, moved on in place
+                apply_tokens(basis.summary, plan.tokens)
+                basis.batch = basis.hash_batch = batch
+                basis.last, basis.expiring, basis.content = last, self.ttl > 0, None
+                self._remember(stream_id, basis)
+            elif status == 0:
                 self._remember(stream_id, Basis(batch, last, batch, plan.summary,
                                                 plan.entries, False, self.ttl > 0))
             return last
@@ -511,13 +542,18 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         ``plan.content_op`` is ``"?"`` when the content folded so far is needed first
         (:meth:`_complete_content`)."""
         before = basis.summary
-        after = before.copy()
-        advance(after, events)  # advance_summary, with a shortcut for TOKEN-only batches
+        kinds = kinds_of(events)
         entries = basis.entries
+        if kinds == TOKENS and entries is not None and not basis.rewrite \
+                and before.status == "running":  # most appends: the hash alone changes
+            moves = after_tokens(before, events)
+            return _Plan(before, entries, fields=running_token_fields(before, moves),
+                         tokens=moves)
+        after = before.copy()
+        advance(after, events, kinds)  # advance_summary, shortcut for TOKEN-only batches
         if entries is None:
             entries = index_entries(before)
-        tokens = not basis.rewrite and all(ev["type"] == "TOKEN" for ev in events)
-        if tokens:
+        if not basis.rewrite and kinds == TOKENS:
             changes = token_changes(before, after, entries)
         else:
             changes = summary_changes(before, after, entries, basis.rewrite)

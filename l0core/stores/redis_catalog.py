@@ -10,6 +10,9 @@ in the same direction and a keyset cursor is one exclusive ``BYLEX`` bound.
 - ``o:<status>:<field>`` for the three statuses and every sort field but
   ``status``: the stream is in its status's sets only, so a status filter reads
   just those, and sorting by status reads ``o:<status>:stream_id`` in status order.
+  There are no ``o:running:<field>`` sets for the :data:`LIVE_FIELDS` that every
+  TOKEN moves: a TOKEN then changes the summary hash only, and a query sorts the
+  running streams (few) by those fields when it asks (l0core.stores.redis_query).
 - ``f:model:<model>``, ``f:failure:<failureType>`` (non-empty ones) and
   ``f:flag:<retries|violations|fallback|drift>`` (streams where it holds), ordered
   by ``start_ts``: the narrow filters of the default order.
@@ -33,6 +36,7 @@ from l0core.catalog.query import value_of
 from l0core.catalog.summary import StreamSummary, final_content
 from l0core.codec import dumps, loads
 from l0core.events import JSONDict
+from l0core.stores.batch_summary import TokenMoves
 
 STATUSES = ("completed", "error", "running")
 """In byte order, which is the order ``status`` sorts in."""
@@ -41,6 +45,10 @@ ORDER_FIELDS = ("start_ts", "end_ts", "last_ts", "duration_ms", "event_count",
                 "token_count", "retries", "violation_count", "fallback_index", "model",
                 "stream_id")
 """Sort fields with a sorted set per status (``status`` sorts by ``o:<status>:stream_id``)."""
+
+LIVE_FIELDS = ("last_ts", "event_count", "token_count", "duration_ms")
+"""The sort fields a TOKEN moves: ended streams only have members ordered by them."""
+_RUNNING_ORDER_FIELDS = tuple(f for f in ORDER_FIELDS if f not in LIVE_FIELDS)
 
 FLOAT_FIELDS = frozenset({"start_ts", "end_ts", "last_ts", "duration_ms"})
 INT_FIELDS = frozenset({"event_count", "token_count", "retries", "violation_count",
@@ -165,7 +173,8 @@ def _filter_entries(summary: StreamSummary, out: dict[str, str]) -> None:
 def index_entries(summary: StreamSummary) -> dict[str, str]:
     """Set name (relative to the shard) -> this summary's member in it."""
     sid, status = summary.stream_id, summary.status
-    out = {order_set(status, f): member(f, value_of(summary, f), sid) for f in ORDER_FIELDS}
+    ordered = _RUNNING_ORDER_FIELDS if status == "running" else ORDER_FIELDS
+    out = {order_set(status, f): member(f, value_of(summary, f), sid) for f in ordered}
     _filter_entries(summary, out)
     return out
 
@@ -269,10 +278,13 @@ def summary_changes(before: StreamSummary, after: StreamSummary, entries: Mappin
     ops: list[tuple[str, str]] = []
     sid, status = after.stream_id, after.status
     moved: set[str] = set()
+    running = status == "running"
     for i in changed:
         if i < len(_ORDER_OF) and _ORDER_OF[i] not in moved:
             field = _ORDER_OF[i]
             moved.add(field)
+            if running and field in LIVE_FIELDS:
+                continue
             name = order_set(status, field)
             old, value = out[name], member(field, value_of(after, field), sid)
             if value != old:
@@ -299,15 +311,36 @@ _TOKEN_MOVES = (("last_ts", "lastTs", enc_float), ("event_count", "eventCount", 
 """What a TOKEN can change (besides ``last_seq``, which is not stored)."""
 
 
+def running_token_fields(before: StreamSummary, moves: TokenMoves) -> list[str | bytes]:
+    """The hash fields a batch of TOKENs to a running stream changes (``moves``:
+    :func:`~l0core.stores.batch_summary.after_tokens`): no sorted set holds a member
+    ordered by them, so these are all it writes."""
+    last_ts, event_count, token_count, duration_ms = moves
+    fields: list[str | bytes] = []
+    if last_ts != before.last_ts:
+        fields += ("lastTs", repr(last_ts))
+    if event_count != before.event_count:
+        fields += ("eventCount", str(event_count))
+    if token_count != before.token_count:
+        fields += ("tokenCount", str(token_count))
+    if duration_ms != before.duration_ms:
+        fields += ("durationMs", repr(duration_ms))
+    return fields
+
+
 def token_changes(before: StreamSummary, after: StreamSummary,
-                  entries: Mapping[str, str]) -> SummaryChanges:
+                  entries: dict[str, str]) -> SummaryChanges:
     """:func:`summary_changes` for a batch of TOKENs only (most appends): the fold moves
     at most these four attributes, so only they are compared. The fields and set ops
-    are single words (numbers and hex), as the append script's first argument wants."""
-    out = dict(entries)
+    are single words (numbers and hex), as the append script's first argument wants.
+    A running stream (nearly every TOKEN) has no set entries for them to move."""
     sid, status = after.stream_id, after.status
+    if status == "running":
+        moves = (after.last_ts, after.event_count, after.token_count, after.duration_ms)
+        return SummaryChanges(running_token_fields(before, moves), entries, [])
     fields: list[str | bytes] = []
     ops: list[tuple[str, str]] = []
+    out = dict(entries)
     for attr, camel, enc in _TOKEN_MOVES:
         value = getattr(after, attr)
         if value != getattr(before, attr):

@@ -11,6 +11,12 @@ then checked against the whole filter with the reference semantics
 (:func:`l0core.catalog.matches`) on their summary hashes, in batches, until the page
 is full: an indexed filter reads about as many summaries as it returns.
 
+Running streams have no members in the sets of the fields every TOKEN moves
+(``LIVE_FIELDS``): sorting by one of those reads the running streams' ids from
+``o:running:stream_id`` and their values from the summary hashes, and merges them
+in as one more source, sorted here. Running streams are few (the ones being written
+now, and those a writer abandoned), so this costs one round trip per query.
+
 Text search has no index in Redis (no search module is assumed): it checks the
 stored final content of the candidates the other conditions leave (ended streams),
 or folds the events (running streams). Counts use ``ZCARD``/``ZLEXCOUNT`` where one
@@ -32,10 +38,12 @@ from l0core.catalog.query import (
     matches,
     sort_key,
     text_words,
+    value_of,
 )
 from l0core.catalog.summary import StreamSummary
 from l0core.stores.redis_catalog import (
     FLAGS,
+    LIVE_FIELDS,
     STATUSES,
     cursor_bound,
     enc_float,
@@ -44,6 +52,7 @@ from l0core.stores.redis_catalog import (
     flag_set,
     hash_fields,
     is_ended,
+    member,
     model_set,
     order_set,
     partial_summary,
@@ -75,6 +84,8 @@ class _Source:
     empty: bool = False
     buffer: list[bytes] = field(default_factory=list)
     done: bool = False
+    running_by: str = ""
+    """Not a set: the running streams, ordered by this live field when read."""
 
 
 @dataclass(slots=True)
@@ -174,6 +185,12 @@ def _local(bound: Bound | None, prefix: bytes, lower: bool) -> tuple[Bound | Non
     return None, lower
 
 
+def _within(raw: bytes, lo: Bound | None, hi: Bound | None) -> bool:
+    if lo is not None and (raw < lo[0] or (raw == lo[0] and not lo[1])):
+        return False
+    return hi is None or raw < hi[0] or (raw == hi[0] and hi[1])
+
+
 def _arg(bound: Bound | None, lower: bool) -> bytes:
     if bound is None:
         return b"-" if lower else b"+"
@@ -202,7 +219,11 @@ class CatalogReader:
         if order == "status":
             return _Plan("stream_id", [[src for s in statuses for src in self._sets(
                 order_set(s, "stream_id"), enc_text(s).encode())]])
-        primary = [src for s in statuses for src in self._sets(order_set(s, order))]
+        live = order in LIVE_FIELDS
+        primary = [src for s in statuses if not (live and s == "running")
+                   for src in self._sets(order_set(s, order))]
+        if live and "running" in statuses:
+            primary.append(_Source("", running_by=order))
         plan = _Plan(order, [primary])
         if order == "start_ts":
             if flt.model is not None:
@@ -284,7 +305,33 @@ class CatalogReader:
             src.lo, empty_lo = _local(lo, src.prefix, True)
             src.hi, empty_hi = _local(hi, src.prefix, False)
             src.empty = empty_lo or empty_hi
+            if src.running_by:
+                await self._sort_running(src, query.descending)
         return _Merge(self, sources, plan.field, query.descending, first_page)
+
+    async def _sort_running(self, src: _Source, descending: bool) -> None:
+        """Fill ``src`` with the running streams' members by ``src.running_by`` within
+        its bounds, as a sorted set of them would hold (expired streams left out)."""
+        sets = [s.key for s in self._sets(order_set("running", "stream_id"))]
+
+        async def go(client: Client, _retry: bool) -> list[list[bytes]]:
+            pipe = client.pipeline(transaction=False)
+            for key in sets:
+                pipe.zrange(key, 0, -1)
+            return cast(list[list[bytes]], await pipe.execute())
+
+        ids = [raw.decode() for got in await self.store.run(go) for raw in got]
+        by = src.running_by
+        members: list[bytes] = []
+        for start in range(0, len(ids), _MAX_PAGE):
+            for summary in await self._partial(ids[start:start + _MAX_PAGE], [by]):
+                if summary is None:
+                    continue
+                raw = member(by, value_of(summary, by), summary.stream_id).encode()
+                if _within(raw, src.lo, src.hi):
+                    members.append(raw)
+        members.sort(reverse=not descending)  # pop() from the end
+        src.buffer, src.done = members, True
 
     # ── checking candidates ──
 

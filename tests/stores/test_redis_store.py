@@ -409,11 +409,12 @@ async def test_a_stream_recreated_after_expiry_has_one_summary(
         await store.append("s", StartEvent(ts=10, options=SerializedOptions(model="b")))
         await assert_summary_matches_events(store, "s")
         members = await _members_naming(raw, prefix, "s")
-        assert len(members) == 12
+        # a running stream has no members ordered by the fields a TOKEN moves
+        assert len(members) == 8
         assert {key for key, _ in members} == {
             *(f"{prefix}:cat:o:running:{f}".encode() for f in (
-                "start_ts", "end_ts", "last_ts", "duration_ms", "event_count", "token_count",
-                "retries", "violation_count", "fallback_index", "model", "stream_id")),
+                "start_ts", "end_ts", "retries", "violation_count", "fallback_index", "model",
+                "stream_id")),
             f"{prefix}:cat:f:model:b".encode()}
         assert await raw.exists(store.keys.content("s")) == 0
     finally:
@@ -643,3 +644,63 @@ def test_member_bytes_sort_like_the_reference(values: list[Any]) -> None:
     assert by_bytes == sorted(rows)  # -0.0 == 0.0 in both
     for value, sid in rows:
         assert stream_id_of(field, member(field, value, sid).encode()) == sid
+
+
+_LIVE = ("last_ts", "duration_ms", "event_count", "token_count")
+
+
+async def test_a_stream_joins_the_live_field_sets_when_it_ends(
+    redis_prefix: tuple[str, str],
+) -> None:
+    """A TOKEN to a running stream moves no sorted set; the end puts it in all of them."""
+    import redis.asyncio
+
+    from l0core.catalog import SummaryQuery
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix)
+    raw = redis.asyncio.Redis.from_url(url)
+    try:
+        await store.append_many("s", tokens(3))
+        await store.append_many("t", tokens(5))
+        running = {key for key, _ in await _members_naming(raw, prefix, "s")}
+        assert not {f"{prefix}:cat:o:running:{f}".encode() for f in _LIVE} & running
+        page = await store.query_summaries(SummaryQuery(order="token_count", descending=True))
+        assert [s.stream_id for s in page.items] == ["t", "s"]
+        await store.append("s", CompleteEvent(ts=9, content="abc", token_count=3))
+        ended = {key for key, _ in await _members_naming(raw, prefix, "s")}
+        assert {f"{prefix}:cat:o:completed:{f}".encode() for f in _LIVE} <= ended
+        assert len(ended) == 12 and not any(b":o:running:" in key for key in ended)
+        await store.append_many("t", tokens(3))
+        page = await store.query_summaries(SummaryQuery(order="token_count", descending=True))
+        assert [s.stream_id for s in page.items] == ["t", "s"]
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+async def test_a_writable_open_drops_the_running_live_sets_of_an_older_store(
+    redis_prefix: tuple[str, str],
+) -> None:
+    """Stores written before running streams left those sets still hold them."""
+    import redis.asyncio
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix)
+    legacy = store.keys.cat(0, "o:running:token_count")
+    meta = store.keys.meta()
+    await store.append_many("s", tokens(2))
+    await store.close()
+    raw = redis.asyncio.Redis.from_url(url)
+    try:
+        await raw.zadd(legacy, {"00000000000000003s": 0})
+        await raw.hdel(meta, "running_unsorted")
+        reader = await open_redis(url, prefix, read_only=True)
+        await reader.close()
+        assert await raw.exists(legacy) == 1  # a read-only open writes nothing
+        writer = await open_redis(url, prefix)
+        await writer.close()
+        assert await raw.exists(legacy) == 0
+        assert await raw.hget(meta, "running_unsorted") == b"1"
+    finally:
+        await raw.aclose()
