@@ -116,6 +116,8 @@ changes appear on their own.
         self.rows_generation = 0
         """Counts every new set of rows put on screen (benchmarks and tests wait on it)."""
         self._version: object = None
+        self._counted: tuple[SummaryFilter, object] | None = None
+        """The filter and catalog version ``total`` was counted for."""
         self._status_shown: Text | None = None
         self._looks: dict[str, Style] = {}
         self._started = False
@@ -183,10 +185,18 @@ changes appear on their own.
             self._update_status()
 
     async def _count(self) -> None:
+        """Count the matches, unless only the order changed since the last count (a
+        store that gives no catalog version is always counted again)."""
+        counted_for = (self.window.query.filter, self._version)
+        if self.total is not None and self._version is not None \
+                and counted_for == self._counted:
+            self._update_status()
+            return
         self.total = None
         self._update_status()
         try:
             self.total = await self.window.count()
+            self._counted = counted_for
         except Exception as exc:
             self._show_error(f"cannot count streams in {self.location}: {error_text(exc)}")
         self._update_status()
@@ -245,6 +255,7 @@ changes appear on their own.
             return
         self._show_error(None)
         self.total = total
+        self._counted = None
         index = self.window.index_of(selected) if selected is not None else None
         self.table.set_rows(self.window.rows, cursor=index if index is not None else None)
         self.rows_generation += 1

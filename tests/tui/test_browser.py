@@ -63,6 +63,34 @@ async def test_sort_keys_and_header_click(store: InMemoryEventStore) -> None:
         assert models == sorted(models, key=lambda m: "" if m == "—" else m)
 
 
+async def test_a_sort_change_keeps_the_count_and_a_filter_change_counts_again(
+    store: InMemoryEventStore,
+) -> None:
+    """Counting a million matches costs more than a page: when only the order changed
+    and the catalog version says nothing was written since, the total still holds."""
+    counted: list[object] = []
+    count = store.count_summaries
+
+    async def counting(flt: object = None) -> int:
+        counted.append(flt)
+        return await count(flt)  # type: ignore[arg-type]
+
+    store.count_summaries = counting  # type: ignore[method-assign]
+    app = L0TuiApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        b = browser(app)
+        before = len(counted)
+        await pilot.press("s", "s")
+        await settle(pilot)
+        assert b.sort_column != "start_ts" and len(counted) == before
+        assert f"{len(STREAMS)} streams" in str(b.query_one("#browser-status").render())
+        await pilot.press("slash", *"status:error")
+        await settle(pilot)
+        errors = sum(b_status(e) == "error" for e in STREAMS.values())
+        assert len(counted) > before and b.total == errors
+
+
 async def test_filter_as_you_type(store: InMemoryEventStore) -> None:
     app = L0TuiApp(store)
     async with app.run_test(size=(120, 40)) as pilot:
