@@ -222,6 +222,13 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         self.clustered = is_cluster_url(url)
         cluster = self.clustered
         self._max_connections = int_option(options, "max_connections", 32 if cluster else 16, 1)
+        self._gate: contextlib.AbstractAsyncContextManager[Any] = (
+            contextlib.nullcontext() if cluster else asyncio.Semaphore(self._max_connections))
+        """Admits ``max_connections`` commands at a time, first come first served. The
+        blocking pool alone is not fair: a task that just gave a connection back takes
+        it again before a waiter wakes, so with many writers one could wait its whole
+        10 s timeout ("No connection available") while others went on. (A cluster's
+        pools are per node and refuse instead of waiting; _run retries those.)"""
         self._retries = int_option(options, "retries", 60 if cluster else 5, 0)
         self._retry_timeout = float(int_option(options, "retry_timeout", 15, 1))
         self._block_ms = int_option(options, "block_ms", 1000, 1)
@@ -317,7 +324,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
                 pool: redis.asyncio.BlockingConnectionPool = (
                     redis.asyncio.BlockingConnectionPool.from_url(
                         self._url,
-                        max_connections=self._max_connections,
+                        max_connections=self._max_connections + 1,  # + the subscription
                         timeout=10,
                         # No silent re-sends: an append is only retried by _run, which
                         # marks the retry so the script can detect a first attempt
@@ -435,7 +442,8 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
             if self._closed:  # closed while a retry was waiting
                 raise StoreClosedError(f"{type(self).__name__} is closed")
             try:
-                return await fn(client, attempt > 0)
+                async with self._gate:
+                    return await fn(client, attempt > 0)
             except redis.exceptions.AuthenticationError as exc:
                 raise StoreConnectionError(
                     f"Redis at {self.describe()} refused the credentials: {exc}"

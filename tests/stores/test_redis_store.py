@@ -704,3 +704,28 @@ async def test_a_writable_open_drops_the_running_live_sets_of_an_older_store(
         assert await raw.hget(meta, "running_unsorted") == b"1"
     finally:
         await raw.aclose()
+
+
+async def test_writers_beyond_the_pool_take_turns(redis_prefix: tuple[str, str]) -> None:
+    """More writers than connections queue in order: none is left waiting (the pool
+    alone let a writer that just finished take the connection again, so another could
+    wait out its timeout: "No connection available")."""
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix, options={"max_connections": 1})
+    done = [0] * 24
+
+    async def writer(k: int) -> None:
+        for event in tokens(150):
+            await store.append(f"w{k}", event)
+            done[k] += 1
+
+    try:
+        tasks = [asyncio.create_task(writer(k)) for k in range(len(done))]
+        finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        spread = sorted(done)
+        await asyncio.gather(*tasks)
+        assert all(t.exception() is None for t in finished)
+        assert spread[0] >= 140, spread  # when the first writer is done, so nearly is every one
+        assert done == [150] * len(done)
+    finally:
+        await store.close()
