@@ -24,6 +24,7 @@ from l0core.catalog import Comparison, SummaryFilter, SummaryQuery
 from l0core.codec import encode_envelope
 from l0core.events import EventEnvelope
 from l0core.stores.file import FileEventStore, catalog_file
+from l0core.stores.file.catalog import TIDY_RECORDS
 from l0core.stores.file.catalog_file import dead_sessions, index_path, load_index
 from tests.catalog_suite import assert_summary_matches_events, expected_summary
 from tests.faults.procs import ROOT, kill_during_appends, spawn
@@ -346,3 +347,58 @@ async def test_compaction_keeps_every_summary(tmp_path: Path,
     await assert_catalog_matches(reader)
     await reader.close()
     await assert_index_file_matches(tmp_path)
+
+
+async def test_a_writer_closing_at_rest_leaves_the_store_quick_to_open(tmp_path: Path) -> None:
+    """It vouches for the directory listing (readers then skip listing a hundred
+    thousand names) and folds its records into the base; a stream file made later
+    changes the directory's mtime, so readers list it again and find it."""
+    writer = FileEventStore(str(tmp_path))
+    for rounds in range(4):  # a record per stream and flush: over TIDY_RECORDS
+        for i in range(300):
+            await writer.append(f"rest-{i:03d}", TokenEvent(ts=9.0, value="y", index=rounds))
+        writer.flush()
+        await writer.count_summaries()
+    assert os.path.getsize(index_path(str(tmp_path))) > TIDY_RECORDS
+    assert await writer.count_summaries() == 300
+    time.sleep(catalog_file.QUIET_NS / 1e9 + 0.05)  # nothing made or removed since
+    await writer.close()
+    assert catalog_file.read_listed(str(tmp_path)) == tmp_path.stat().st_mtime_ns
+    fd = os.open(index_path(str(tmp_path)), os.O_RDONLY)
+    try:
+        loaded = load_index(fd)
+        assert loaded.consumed - loaded.records_at < 4096  # all in the base
+    finally:
+        os.close(fd)
+
+    # A file made with the directory's mtime put back is not listed (so the listing
+    # really is skipped), until a sweep, which trusts nothing, finds it.
+    mtime = tmp_path.stat().st_mtime_ns
+    shutil.copy(tmp_path / "rest-007.jsonl", tmp_path / "hidden.jsonl")
+    text = (tmp_path / "hidden.jsonl").read_text().replace('"rest-007"', '"hidden"')
+    (tmp_path / "hidden.jsonl").write_text(text)
+    os.utime(tmp_path, ns=(mtime, mtime))
+    reader = FileEventStore(str(tmp_path), read_only=True)
+    assert await reader.count_summaries() == 300
+    await reader.refresh_catalog()
+    assert await reader.count_summaries() == 301
+    await reader.close()
+
+    # Made the ordinary way, the mtime moves and the next reader lists and finds it.
+    shutil.copy(tmp_path / "hidden.jsonl", tmp_path / "seen.jsonl")
+    (tmp_path / "seen.jsonl").write_text(text.replace('"hidden"', '"seen"'))
+    later = FileEventStore(str(tmp_path), read_only=True)
+    ids = {s.stream_id for s in (await later.query_summaries(SummaryQuery(limit=1000))).items}
+    assert {"hidden", "seen"} <= ids
+    await later.close()
+
+
+async def test_a_directory_changed_a_moment_ago_is_not_vouched_for(tmp_path: Path) -> None:
+    """Directory mtimes tick coarsely: a file made in the same tick as the last one
+    leaves the mtime unchanged, so a listing only vouches for a directory that has
+    been quiet for a while."""
+    writer = FileEventStore(str(tmp_path))
+    await writer.append("fresh", TokenEvent(ts=1.0, value="a", index=0))
+    assert await writer.count_summaries() == 1
+    await writer.close()
+    assert catalog_file.read_listed(str(tmp_path)) is None

@@ -331,3 +331,22 @@ async def test_open_files_stay_bounded_while_many_new_streams_arrive(tmp_path: P
         assert len(await store.list_streams()) == 3000
     finally:
         await store.close()
+
+
+@pytest.mark.timeout(30)
+async def test_flush_right_after_appends_on_the_loop_returns(tmp_path: Path) -> None:
+    """Appends that complete without yielding keep their stream's lock until the task
+    yields; a synchronous ``flush`` from that task ends the lease first instead of
+    waiting for it forever."""
+    store = FileEventStore(str(tmp_path))
+    try:
+        for i in range(5):
+            await store.append(f"s{i}", TokenEvent(ts=1.0, value="a", index=0))
+        done = await asyncio.wait_for(asyncio.to_thread(lambda: None), 5)  # loop is alive
+        assert done is None
+        for i in range(5):
+            await store.append(f"s{i}", TokenEvent(ts=2.0, value="b", index=1))
+        store.flush()  # no yield between the appends and this call
+        assert [await store.get_event_count(f"s{i}") for i in range(5)] == [2] * 5
+    finally:
+        await store.close()

@@ -205,7 +205,7 @@ def _load(fd: int, header: dict[str, Any], at: int) -> Loaded:
     if len(ids) != n:
         raise ValueError("ids column has the wrong length")
     table.ids = ids
-    table.row_of = {sid: i for i, sid in enumerate(ids)}
+    table.row_of = dict(zip(ids, range(n)))
     table.live = n
     table.models.values = [str(v) for v in header["models"]]
     table.models.code = {v: i for i, v in enumerate(table.models.values)}
@@ -351,6 +351,35 @@ def write_mark(root: str, fd: int) -> None:
     with open(tmp, "wb") as fh:
         fh.write(orjson.dumps({"ino": st.st_ino, "size": st.st_size}))
     os.replace(tmp, os.path.join(directory, "closed"))
+
+
+# ── the directory, as last listed ──
+
+LISTED_NAME = "listed"
+QUIET_NS = 100_000_000
+"""How long a directory must have gone unchanged before its mtime can vouch for its
+entries: mtimes come from a coarse clock (a tick of a few ms), so an entry made in the
+same tick as the one before leaves the mtime as it was."""
+
+
+def read_listed(root: str) -> int | None:
+    """The directory mtime (ns) at which a writer found every stream file indexed."""
+    try:
+        with open(os.path.join(catalog_dir(root), LISTED_NAME), "rb") as fh:
+            return int(fh.read().strip() or b"-1")
+    except (OSError, ValueError):
+        return None
+
+
+def write_listed(root: str, mtime_ns: int) -> None:
+    """Vouch that every stream file the directory held at ``mtime_ns`` is indexed (a
+    file made or removed later changes the mtime). Written inside ``.l0catalog``, so
+    writing it leaves the directory's own mtime alone."""
+    directory = catalog_dir(root)
+    tmp = os.path.join(directory, f".listed-{os.getpid()}-{secrets.token_hex(4)}")
+    with open(tmp, "wb") as fh:
+        fh.write(b"%d\n" % mtime_ns)
+    os.replace(tmp, os.path.join(directory, LISTED_NAME))
 
 
 # ── compaction ──

@@ -94,3 +94,15 @@ class InlineAppends(StreamWrites):
         finally:
             h.lock.release()
             self._cat_mark(h, stream_id)
+
+    def _end_this_loops_lease(self) -> None:
+        """End the lease the calling event loop holds, if any: a synchronous call that
+        takes the stream locks (``flush``) would otherwise wait for a release that
+        only this thread, once it yields, can make."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        held = self._leases.get(loop)
+        if held is not None:
+            self._end_lease(*held)

@@ -97,6 +97,7 @@ class FileEventStore(InlineAppends, GroupCommit, FileReads, FileSnapshots, FileF
 
     def flush(self) -> None:
         """``fdatasync`` every stream file written since the last flush."""
+        self._end_this_loops_lease()
         self._flusher.flush()
 
     async def close(self) -> None:
