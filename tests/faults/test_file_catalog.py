@@ -349,6 +349,29 @@ async def test_compaction_keeps_every_summary(tmp_path: Path,
     await assert_index_file_matches(tmp_path)
 
 
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns
+
+
+def _records_after_base(root: Path) -> int:
+    fd = os.open(index_path(str(root)), os.O_RDONLY)
+    try:
+        loaded = load_index(fd)
+        return os.fstat(fd).st_size - loaded.records_at
+    finally:
+        os.close(fd)
+
+
+def _copy_stream(root: Path, source: str, target: str, *, keep_mtime: bool) -> None:
+    """Another program's stream file (no index record), optionally with the
+    directory's mtime put back as if nothing had changed."""
+    mtime = _mtime(root)
+    text = (root / f"{source}.jsonl").read_text().replace(f'"{source}"', f'"{target}"')
+    (root / f"{target}.jsonl").write_text(text)
+    if keep_mtime:
+        os.utime(root, ns=(mtime, mtime))
+
+
 async def test_a_writer_closing_at_rest_leaves_the_store_quick_to_open(tmp_path: Path) -> None:
     """It vouches for the directory listing (readers then skip listing a hundred
     thousand names) and folds its records into the base; a stream file made later
@@ -359,25 +382,16 @@ async def test_a_writer_closing_at_rest_leaves_the_store_quick_to_open(tmp_path:
             await writer.append(f"rest-{i:03d}", TokenEvent(ts=9.0, value="y", index=rounds))
         writer.flush()
         await writer.count_summaries()
-    assert os.path.getsize(index_path(str(tmp_path))) > TIDY_RECORDS
+    assert _records_after_base(tmp_path) > TIDY_RECORDS
     assert await writer.count_summaries() == 300
-    time.sleep(catalog_file.QUIET_NS / 1e9 + 0.05)  # nothing made or removed since
+    await asyncio.sleep(catalog_file.QUIET_NS / 1e9 + 0.05)  # nothing made or removed since
     await writer.close()
-    assert catalog_file.read_listed(str(tmp_path)) == tmp_path.stat().st_mtime_ns
-    fd = os.open(index_path(str(tmp_path)), os.O_RDONLY)
-    try:
-        loaded = load_index(fd)
-        assert loaded.consumed - loaded.records_at < 4096  # all in the base
-    finally:
-        os.close(fd)
+    assert catalog_file.read_listed(str(tmp_path)) == _mtime(tmp_path)
+    assert _records_after_base(tmp_path) < 4096  # folded into the base
 
     # A file made with the directory's mtime put back is not listed (so the listing
     # really is skipped), until a sweep, which trusts nothing, finds it.
-    mtime = tmp_path.stat().st_mtime_ns
-    shutil.copy(tmp_path / "rest-007.jsonl", tmp_path / "hidden.jsonl")
-    text = (tmp_path / "hidden.jsonl").read_text().replace('"rest-007"', '"hidden"')
-    (tmp_path / "hidden.jsonl").write_text(text)
-    os.utime(tmp_path, ns=(mtime, mtime))
+    _copy_stream(tmp_path, "rest-007", "hidden", keep_mtime=True)
     reader = FileEventStore(str(tmp_path), read_only=True)
     assert await reader.count_summaries() == 300
     await reader.refresh_catalog()
@@ -385,8 +399,7 @@ async def test_a_writer_closing_at_rest_leaves_the_store_quick_to_open(tmp_path:
     await reader.close()
 
     # Made the ordinary way, the mtime moves and the next reader lists and finds it.
-    shutil.copy(tmp_path / "hidden.jsonl", tmp_path / "seen.jsonl")
-    (tmp_path / "seen.jsonl").write_text(text.replace('"hidden"', '"seen"'))
+    _copy_stream(tmp_path, "rest-007", "seen", keep_mtime=False)
     later = FileEventStore(str(tmp_path), read_only=True)
     ids = {s.stream_id for s in (await later.query_summaries(SummaryQuery(limit=1000))).items}
     assert {"hidden", "seen"} <= ids
