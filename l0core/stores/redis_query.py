@@ -70,6 +70,7 @@ _Counted = tuple[str, Bound | None, Bound | None]
 """A set and the member range of it a count adds up."""
 
 _MAX_PAGE = 1000
+_PREFIX_SORT_CAP = 2000
 
 
 @dataclass(slots=True)
@@ -301,30 +302,57 @@ class CatalogReader:
                 hi = _min_hi(hi, (cursor, inclusive))
             else:
                 lo = _max_lo(lo, (cursor, inclusive))
+        flt = query.filter
+        if flt.id_prefix and plan.field != "stream_id":
+            ids = await self._few_with_prefix(allowed_statuses(flt), flt.id_prefix)
+            if ids is not None:  # fewer than walking the order's sets would read
+                only = _Source("", lo=lo, hi=hi)
+                await self._sort_ids(only, ids, plan.field, query.descending)
+                self.status_implied = True
+                return _Merge(self, [only], plan.field, query.descending, first_page)
         for src in sources:
             src.lo, empty_lo = _local(lo, src.prefix, True)
             src.hi, empty_hi = _local(hi, src.prefix, False)
             src.empty = empty_lo or empty_hi
             if src.running_by:
-                await self._sort_running(src, query.descending)
+                await self._sort_ids(src, await self._ids_in(
+                    [s.key for s in self._sets(order_set("running", "stream_id"))]),
+                    src.running_by, query.descending)
         return _Merge(self, sources, plan.field, query.descending, first_page)
 
-    async def _sort_running(self, src: _Source, descending: bool) -> None:
-        """Fill ``src`` with the running streams' members by ``src.running_by`` within
-        its bounds, as a sorted set of them would hold (expired streams left out)."""
-        sets = [s.key for s in self._sets(order_set("running", "stream_id"))]
+    async def _ids_in(self, keys: list[str], lo: Bound | None = None,
+                      hi: Bound | None = None) -> list[str]:
+        """The stream ids of the ``o:<status>:stream_id`` sets ``keys`` within a range."""
+        lo_arg, hi_arg = _arg(lo, True), _arg(hi, False)
 
         async def go(client: Client, _retry: bool) -> list[list[bytes]]:
             pipe = client.pipeline(transaction=False)
-            for key in sets:
-                pipe.zrange(key, 0, -1)
+            for key in keys:
+                pipe.execute_command("ZRANGE", key, lo_arg, hi_arg, "BYLEX")
             return cast(list[list[bytes]], await pipe.execute())
 
-        ids = [raw.decode() for got in await self.store.run(go) for raw in got]
-        by = src.running_by
+        return [raw.decode() for got in await self.store.run(go) for raw in got]
+
+    async def _few_with_prefix(self, statuses: list[str], prefix: str) -> list[str] | None:
+        """The ids with ``prefix`` of the allowed statuses, if at most
+        :data:`_PREFIX_SORT_CAP`: sorting those beats walking another order's sets
+        (which reads the whole catalog when the prefix is narrow)."""
+        lo, hi = _prefix_range(prefix)
+        keys = [src.key for s in statuses for src in self._sets(order_set(s, "stream_id"))]
+        counted = await self._sum_counts([(key, lo, hi) for key in keys])
+        if counted > _PREFIX_SORT_CAP:
+            return None
+        return await self._ids_in(keys, lo, hi)
+
+    async def _sort_ids(self, src: _Source, ids: list[str], by: str,
+                        descending: bool) -> None:
+        """Fill ``src`` with the members ``ids`` would have in a set ordered by ``by``,
+        within its bounds and sorted (expired streams left out): the running streams
+        of a live field, or the few streams an id prefix leaves."""
         members: list[bytes] = []
+        names = ["retry_attempts", "network_retry_count"] if by == "retries" else [by]
         for start in range(0, len(ids), _MAX_PAGE):
-            for summary in await self._partial(ids[start:start + _MAX_PAGE], [by]):
+            for summary in await self._partial(ids[start:start + _MAX_PAGE], names):
                 if summary is None:
                     continue
                 raw = member(by, value_of(summary, by), summary.stream_id).encode()
