@@ -292,35 +292,44 @@ class CatalogSuite:
                         after = page.next_after
                     assert paged == want, (order, descending, "paged")
 
-    async def test_an_id_prefix_in_every_order_matches_the_reference(self) -> None:
-        """A narrow prefix with another order (a store may sort the few it leaves)."""
+    async def test_orders_with_filters_match_the_reference(self) -> None:
+        """Every order, both directions, paged, under filters that pick statuses or an
+        id prefix: the merged scans of a live field (ended by index, running sorted)
+        and the few streams a narrow prefix leaves, sorted by the store, stay exact."""
         async with self.catalog_store() as store:
             streams = catalog_streams()
             for sid, events in streams.items():
                 await store.append_many(sid, events)
             summaries = []
             for sid in streams:
-                got = await store.get_summary(sid)
-                assert got is not None
-                summaries.append(got)
-            for flt in (SummaryFilter(id_prefix="cat-1"),
-                        SummaryFilter(id_prefix="cat-0",
-                                      status=frozenset({"completed", "running"}))):
+                summary = await store.get_summary(sid)
+                assert summary is not None
+                summaries.append(summary)
+            filters = [SummaryFilter(status=frozenset({"running"})),
+                       SummaryFilter(status=frozenset({"error", "completed"})),
+                       SummaryFilter(has_error=True), SummaryFilter(has_error=False),
+                       SummaryFilter(status=frozenset()),
+                       SummaryFilter(model="gpt-4o",
+                                     comparisons=(Comparison("event_count", ">", 3),)),
+                       SummaryFilter(id_prefix="cat-1"), SummaryFilter(id_prefix="cat-2"),
+                       SummaryFilter(id_prefix="cat-0",
+                                     status=frozenset({"completed", "running"}))]
+            for flt in filters:
                 for order in SORT_FIELDS:
                     for descending in (False, True):
-                        query = SummaryQuery(filter=flt, order=order, descending=descending,  # type: ignore[arg-type]
-                                             limit=3)
+                        base = SummaryQuery(filter=flt, order=order, descending=descending,  # type: ignore[arg-type]
+                                            limit=6)
                         want = [s.stream_id for s in apply_query(
-                            summaries, dataclasses.replace(query, limit=1000)).items]
-                        assert want
-                        paged: list[str] = []
+                            summaries, dataclasses.replace(base, limit=1000)).items]
+                        got: list[str] = []
+                        query = base
                         while True:
                             page = await store.query_summaries(query)
-                            paged.extend(s.stream_id for s in page.items)
+                            got.extend(s.stream_id for s in page.items)
                             if page.next_after is None:
                                 break
-                            query = dataclasses.replace(query, after=page.next_after)
-                        assert paged == want, (flt, order, descending)
+                            query = dataclasses.replace(base, after=page.next_after)
+                        assert got == want, (flt, order, descending)
 
     async def test_summaries_follow_deletes_and_versions(self) -> None:
         async with self.catalog_store() as store:

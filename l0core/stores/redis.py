@@ -123,10 +123,10 @@ OPTION_KEYS = {"prefix", "ttl", "retries", "retry_timeout", "block_ms", "dedupe_
 
 _READ_PAGE = 10_000
 _KNOWN_STREAMS = 4096
+"""Summaries remembered per store (LRU): a stream appended to again starts from it."""
 _RUNNING_UNSORTED = "running_unsorted"
 """Meta field: running streams have no members in the live-field sets (the layout
 since then; a writable open of an older store drops those sets)."""
-"""Summaries remembered per store (LRU): a stream appended to again starts from it."""
 _MAX_STALE = 10_000
 """Stale-summary rounds before giving up (each one means another writer appended)."""
 
@@ -552,15 +552,15 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         before = basis.summary
         kinds = kinds_of(events)
         entries = basis.entries
-        if kinds == TOKENS and entries is not None and not basis.rewrite \
-                and before.status == "running":  # most appends: the hash alone changes
+        if entries is None:
+            entries = index_entries(before)
+        if kinds == TOKENS and not basis.rewrite and before.status == "running":
+            # most appends: only the hash changes, and the basis moves on in place
             moves = after_tokens(before, events)
             return _Plan(before, entries, fields=running_token_fields(before, moves),
                          tokens=moves)
         after = before.copy()
         advance(after, events, kinds)  # advance_summary, shortcut for TOKEN-only batches
-        if entries is None:
-            entries = index_entries(before)
         if not basis.rewrite and kinds == TOKENS:
             changes = token_changes(before, after, entries)
         else:

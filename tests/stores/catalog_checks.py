@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from l0core.catalog import SORT_FIELDS, Comparison, SummaryFilter, SummaryQuery, apply_query
+from l0core.catalog import SummaryFilter, SummaryQuery, apply_query
 from l0core.catalog.query import count_matching
 from l0core.catalog.scan import fold_content
 from l0core.events import (
@@ -106,38 +104,3 @@ async def check_catalog_matches_events(store: BaseEventStore) -> list[str]:
                                                     limit=len(ids) + 1))
     assert [s.stream_id for s in page.items] == ids
     return ids
-
-
-async def check_orders_with_filters(store: BaseEventStore) -> None:
-    """Every order, both directions, paged, under filters that pick statuses: the
-    merged scans of a live field (ended by index, running sorted) stay exact."""
-    streams = catalog_streams()
-    for sid, events in streams.items():
-        await store.append_many(sid, events)
-    summaries = []
-    for sid in streams:
-        summary = await store.get_summary(sid)
-        assert summary is not None
-        summaries.append(summary)
-    filters = [SummaryFilter(status=frozenset({"running"})),
-               SummaryFilter(status=frozenset({"error", "completed"})),
-               SummaryFilter(has_error=True), SummaryFilter(has_error=False),
-               SummaryFilter(status=frozenset()),
-               SummaryFilter(model="gpt-4o", comparisons=(Comparison("event_count", ">", 3),)),
-               SummaryFilter(id_prefix="cat-2")]
-    for flt in filters:
-        for order in SORT_FIELDS:
-            for descending in (False, True):
-                base = SummaryQuery(filter=flt, order=order, descending=descending,  # type: ignore[arg-type]
-                                    limit=6)
-                want = [s.stream_id for s in
-                        apply_query(summaries, replace(base, limit=1000)).items]
-                got: list[str] = []
-                after = None
-                while True:
-                    page = await store.query_summaries(replace(base, after=after))
-                    got.extend(s.stream_id for s in page.items)
-                    if page.next_after is None:
-                        break
-                    after = page.next_after
-                assert got == want, (flt, order, descending)

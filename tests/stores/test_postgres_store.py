@@ -28,7 +28,6 @@ from tests.services import (
 )
 from tests.stores.catalog_checks import (
     check_catalog_matches_events,
-    check_orders_with_filters,
     check_text_search,
 )
 
@@ -449,16 +448,6 @@ async def test_text_search_matches_the_reference(pg_schema: tuple[str, str]) -> 
     rows = await _pg_rows(dsn, "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND "
                           "indexname = 'l0_texts_trgm'", schema)
     assert rows and "gin_trgm_ops" in rows[0][0]
-
-
-async def test_orders_with_status_filters_match_the_reference(
-        pg_schema: tuple[str, str]) -> None:
-    dsn, schema = pg_schema
-    store = await open_pg(dsn, schema)
-    try:
-        await check_orders_with_filters(store)
-    finally:
-        await store.close()
 
 
 async def test_old_schema_is_migrated_and_built(pg_schema: tuple[str, str]) -> None:

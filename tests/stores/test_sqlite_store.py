@@ -34,7 +34,6 @@ from tests.catalog_suite import PROPERTY_SETTINGS, CatalogSuite, catalog_streams
 from tests.core.strategies import runs
 from tests.stores.catalog_checks import (
     check_catalog_matches_events,
-    check_orders_with_filters,
     check_text_search,
 )
 
@@ -365,14 +364,6 @@ async def test_foreign_catalog_table_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreConfigError, match="l0_summaries"):
         SQLiteEventStore(str(db))
     assert _tables(db) == {"l0_summaries"}
-
-
-async def test_orders_with_status_filters_match_the_reference(tmp_path: Path) -> None:
-    store = SQLiteEventStore(str(tmp_path / "o.db"))
-    try:
-        await check_orders_with_filters(store)
-    finally:
-        await store.close()
 
 
 async def test_a_running_stream_writes_only_its_streams_row(tmp_path: Path) -> None:

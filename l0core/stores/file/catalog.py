@@ -355,8 +355,7 @@ class FileCatalog(CatalogWrites):
         if time.time_ns() - mtime <= QUIET_NS:
             return
         with view.lock:
-            if read_listed(self.root) != mtime:
-                self._cat_reconcile(view, None)
+            self._cat_reconcile(view, None)  # returns at once if ``listed`` vouches
             records = os.fstat(view.fd).st_size - view.loaded.records_at
         if records > TIDY_RECORDS:
             compact(self.root, durable=self.durability != "os")
