@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from l0core.events import RecordedEvent
 from l0tui.display.escape import sanitize, shorten, terminal_text, to_json
 from l0tui.display.vocabulary import describe_event
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 
 def event_summary(event: RecordedEvent, limit: int = 80) -> str:
@@ -46,16 +48,22 @@ class Output:
         self.tty = tty
         self.json_mode = json_mode
         self.rich = tty and not plain and not json_mode
-        self.console = Console(
-            file=self.stdout,
-            force_terminal=self.rich,
-            no_color=not self.rich,
-            highlight=False,
-            emoji=False,
-            markup=False,
-            soft_wrap=False,
-        )
-        self.err_console = Console(file=self.stderr, highlight=False, emoji=False, markup=False)
+
+    # The consoles are made on first use: ``rich.console`` costs a command that only
+    # writes JSON lines (``ls --jsonl``) a tenth of its run.
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stdout, force_terminal=self.rich, no_color=not self.rich,
+                       highlight=False, emoji=False, markup=False, soft_wrap=False)
+
+    @cached_property
+    def err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(file=self.stderr, highlight=False, emoji=False, markup=False)
 
     # plain lines (sanitized)
     def line(self, text: str = "", *, keep_newlines: bool = False) -> None:
@@ -93,6 +101,8 @@ class Output:
 
         Columns named in ``wrap`` take the spare width; numbers never wrap."""
         if self.rich:
+            from rich.table import Table
+
             table = Table(title=terminal_text(title) if title else None, header_style="bold",
                           expand=False)
             for col in columns:
@@ -110,6 +120,8 @@ class Output:
     def fields(self, pairs: Iterable[tuple[str, str | Text]], *, title: str = "") -> None:
         """``name: value`` lines (a two-column grid on a terminal)."""
         if self.rich:
+            from rich.table import Table
+
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bold")
             grid.add_column(overflow="fold")

@@ -8,10 +8,11 @@ events; ``tests/core/test_catalog_summary.py`` checks that with random streams.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
-from operator import attrgetter
 from typing import Any, Literal
+
+import msgspec
 
 from l0core.events import JSONDict
 
@@ -26,9 +27,12 @@ def _head(text: object) -> str:
     return text[:HEAD_CHARS] if isinstance(text, str) else ""
 
 
-@dataclass(slots=True, kw_only=True)
-class StreamSummary:
-    """One stream's summary (docs/format.md, "The catalog")."""
+class StreamSummary(msgspec.Struct, kw_only=True):
+    """One stream's summary (docs/format.md, "The catalog").
+
+    A ``msgspec.Struct`` rather than a dataclass: a listing builds one per stream, and
+    the Struct's constructor and copy run in C (a 10,000-stream listing spends a third
+    of its time building dataclasses otherwise)."""
 
     stream_id: str
     model: str = ""
@@ -48,7 +52,7 @@ class StreamSummary:
     failure_type: str = ""
     error_head: str = ""
     last_seq: int = -1
-    options: JSONDict = field(default_factory=dict)
+    options: JSONDict = msgspec.field(default_factory=dict)
     """The START's wire options (empty when the first event is not a START)."""
     read_status: ReadStatus = "ok"
     """Only the scan path sets another value: ``damaged`` (seqs not 0..n-1, see
@@ -58,12 +62,9 @@ class StreamSummary:
     """Why, in one line, when ``read_status`` is not ``ok``."""
 
     def copy(self) -> StreamSummary:
-        """An independent copy (``options`` is not shared). Every append of the Redis
-        and NATS stores makes one, so it sets the slots directly: ``replace`` runs
-        ``__init__`` and costs twice as much."""
-        new: StreamSummary = object.__new__(StreamSummary)
-        for put, value in zip(_SLOT_SETTERS, _GET_ALL(self), strict=True):
-            put(new, value)
+        """An independent copy (``options`` is not shared); the Redis and NATS stores
+        make one per append."""
+        new = copy.copy(self)
         new.options = dict(self.options)
         return new
 
@@ -73,9 +74,8 @@ class StreamSummary:
         return self.retry_attempts + self.network_retry_count
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(StreamSummary))
-_GET_ALL = attrgetter(*_FIELD_NAMES)
-_SLOT_SETTERS = tuple(getattr(StreamSummary, name).__set__ for name in _FIELD_NAMES)
+SUMMARY_FIELDS: tuple[str, ...] = StreamSummary.__struct_fields__
+"""Every attribute of a summary, in declaration order."""
 
 
 def advance_summary(summary: StreamSummary, wire_events: Iterable[Mapping[str, Any]]) -> None:
@@ -154,15 +154,15 @@ def final_content(wire_events: Iterable[Mapping[str, Any]], start: str = "") -> 
     return "".join(parts)
 
 
-_FIELDS = tuple(f.name for f in fields(StreamSummary))
 _CAMEL = {name: "".join(w if i == 0 else w.title() for i, w in enumerate(name.split("_")))
-          for name in _FIELDS}
+          for name in SUMMARY_FIELDS}
 _SNAKE = {camel: name for name, camel in _CAMEL.items()}
 
 
 def encode_summary(summary: StreamSummary) -> JSONDict:
     """The summary as a camelCase JSON object (Redis hashes, the file index, NATS KV)."""
-    data = {_CAMEL[k]: v for k, v in asdict(summary).items()}
+    data = {_CAMEL[k]: v for k, v in msgspec.structs.asdict(summary).items()}
+    data["options"] = dict(summary.options)
     if summary.read_status == "ok":
         del data["readStatus"], data["readNote"]
     return data

@@ -112,16 +112,17 @@ def live_values(summary: StreamSummary | None) -> tuple[Any, ...]:
 
 
 def row_summary(row: Sequence[Any]) -> StreamSummary:
-    """A row selected as :data:`SELECT_SUMMARY` back into a summary."""
+    """A row selected as :data:`SELECT_SUMMARY` back into a summary. The columns already
+    hold Python's types (REAL/float8 floats, INTEGER/bigint ints) but for SQLite's 0/1
+    flag and the options' JSON text; a listing calls this once per stream."""
     (sid, model, prompt, start, end, last, duration, status, events, tokens, retries,
      network, violations, drift, fallback, failure, error, last_seq, options) = row[:19]
     return StreamSummary(
-        stream_id=sid, model=model, prompt_head=prompt, start_ts=float(start),
-        end_ts=float(end), last_ts=float(last), duration_ms=float(duration), status=status,
-        event_count=int(events), token_count=int(tokens), retry_attempts=int(retries),
-        network_retry_count=int(network), violation_count=int(violations),
-        drift_detected=bool(drift), fallback_index=int(fallback), failure_type=failure,
-        error_head=error, last_seq=int(last_seq),
+        stream_id=sid, model=model, prompt_head=prompt, start_ts=start, end_ts=end,
+        last_ts=last, duration_ms=duration, status=status, event_count=events,
+        token_count=tokens, retry_attempts=retries, network_retry_count=network,
+        violation_count=violations, drift_detected=bool(drift),
+        fallback_index=fallback, failure_type=failure, error_head=error, last_seq=last_seq,
         options=options if isinstance(options, dict) else (
             orjson.loads(options) if options else {}),
     )

@@ -41,9 +41,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from functools import partial
 from typing import Any, TypeVar, cast
 
+import orjson
 import psycopg
 import psycopg.errors
 from psycopg import sql
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from l0core.catalog.query import SummaryFilter, SummaryPage, SummaryQuery
@@ -95,6 +97,9 @@ BUILD_CHUNK = 200
 """Streams summarised per transaction by :meth:`PostgresEventStore.build_catalog`."""
 CATALOG_POLL = 0.25
 """Seconds between looks at the catalog version when no notification can arrive."""
+LISTEN_RECHECK = 1.0
+"""Seconds a listening catalog follower waits for a notification before it reads the
+version anyway."""
 
 # Options this store reads from the URL query or ``config.options``; every other
 # query parameter is handed to libpq unchanged (sslmode, application_name, ...).
@@ -118,6 +123,13 @@ def _server_message(exc: psycopg.Error) -> str:
     primary = exc.diag.message_primary if exc.diag is not None else None
     return _one_line(primary) if primary else _one_line(str(exc))
 
+
+
+async def _load_json_fast(conn: Conn) -> None:
+    """Parse ``json`` columns (the catalog's options) with orjson on this store's
+    connections only: psycopg's default, the standard library's parser, was half the
+    time of listing 10,000 summaries."""
+    set_json_loads(orjson.loads, conn)
 
 class PostgresEventStore(BaseEventStoreWithSnapshots):
     """Event store on PostgreSQL (psycopg 3 async + psycopg_pool).
@@ -427,6 +439,7 @@ $fn$;
             timeout=self._pool_timeout,
             open=False,
             name=f"l0-{self.prefix}",
+            configure=_load_json_fast,
         )
         try:
             await pool.open(wait=self._pool_min > 0, timeout=self._pool_timeout)
@@ -849,7 +862,7 @@ $fn$;
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        listening = await self._ensure_listener()
+        listening = self._notify and await self._ensure_listener()
         fut: asyncio.Future[None] = loop.create_future()
         self._catalog_waiters.add(fut)
         try:
@@ -859,8 +872,11 @@ $fn$;
                 return  # changed since the last wait returned
             while (left := deadline - loop.time()) > 0:
                 if listening and self._listener_ready:
+                    # Not for longer than LISTEN_RECHECK: another process's writer may
+                    # have been opened with notify=false.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(fut), timeout=left)
+                        await asyncio.wait_for(asyncio.shield(fut),
+                                               timeout=min(left, LISTEN_RECHECK))
                 else:
                     await asyncio.sleep(min(CATALOG_POLL, left))
                 now = cast(int, await self.catalog_version())

@@ -306,7 +306,7 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         self._client = client
         self._scripts = {name: client.register_script(src) for name, src in (
             ("append", lua.APPEND), ("put", lua.PUT_SUMMARY), ("remove", lua.REMOVE),
-            ("snapshot", lua.SAVE_SNAPSHOT), ("read", lua.READ))}
+            ("snapshot", lua.SAVE_SNAPSHOT), ("read", lua.READ), ("gather", lua.GATHER))}
         if not self.read_only:
             self._sweeper = asyncio.create_task(self._sweep_loop())
         return self
@@ -1006,6 +1006,22 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
 
     def script(self, name: str) -> Any:
         return self._scripts[name]
+
+    async def gather(self, keys: list[str], args: list[str]) -> bytes | None:
+        """The GATHER script's reply for ``keys``; None for a user who may read but not
+        run scripts (then the catalog reads the hashes one by one)."""
+        if not self._scripted_reads:
+            return None
+        script = self._scripts["gather"]
+
+        async def go(_client: Client, _retry: bool) -> bytes:
+            return cast(bytes, await script(keys=keys, args=args))
+
+        try:
+            return await self._run(go, keep_permission_errors=True)
+        except redis.exceptions.NoPermissionError:
+            self._scripted_reads = False
+            return None
 
     @property
     def publish_command(self) -> str:

@@ -28,12 +28,12 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 from l0core.catalog.query import value_of
-from l0core.catalog.summary import StreamSummary, final_content
+from l0core.catalog.summary import SUMMARY_FIELDS, StreamSummary, final_content
 from l0core.codec import dumps, loads
 from l0core.events import JSONDict
 from l0core.stores.batch_summary import TokenMoves
@@ -62,8 +62,8 @@ _INT_BIAS = 1 << 64
 """Integers are written as 17 hex digits of ``value + 2**64``: exact and ordered for
 every value the wire format allows (|v| < 2**63, plus one for ``index + 1``)."""
 
-_SUMMARY_FIELDS = tuple(f.name for f in fields(StreamSummary)
-                        if f.name not in ("stream_id", "read_status", "read_note"))
+_SUMMARY_FIELDS = tuple(name for name in SUMMARY_FIELDS
+                        if name not in ("stream_id", "read_status", "read_note"))
 _CAMEL = {name: "".join(w if i == 0 else w.title() for i, w in enumerate(name.split("_")))
           for name in _SUMMARY_FIELDS}
 _SNAKE = {camel.encode(): name for name, camel in _CAMEL.items()}
@@ -396,6 +396,47 @@ def partial_summary(stream_id: str, names: Sequence[str], values: Sequence[bytes
              if raw is not None}
     expiry = values[1]
     return StreamSummary(stream_id=stream_id, **known), None if expiry is None else float(expiry)
+
+
+_TEXT_FIELDS = frozenset({"model", "prompt_head", "status", "failure_type", "error_head"})
+HASH_NAMES = tuple(name for name in _SUMMARY_FIELDS if name != "last_seq")
+"""The attributes a summary hash holds (``last_seq`` is ``event_count - 1``)."""
+
+
+def gather_args(names: Sequence[str]) -> list[str]:
+    """The GATHER script's arguments for the attributes ``names``: the batch id first
+    (every summary hash has it), then the expiry, then ``names``."""
+    args = [BATCH_FIELD, "_b", "s", EXPIRY_FIELD, "_x", "r"]
+    for name in names:
+        args += [_CAMEL[name], name, "s" if name in _TEXT_FIELDS else "r"]
+    return args
+
+
+def gathered_summaries(ids: Sequence[str], reply: bytes
+                       ) -> list[tuple[StreamSummary, float | None] | None] | None:
+    """GATHER's reply as (summary, expiry ms or None) per id, None where there is no
+    summary hash; None for the whole page when the reply is not JSON (a value the
+    script could not copy as it is: the caller reads the hashes instead)."""
+    try:
+        rows = loads(reply)
+    except ValueError:
+        return None
+    out: list[tuple[StreamSummary, float | None] | None] = []
+    for sid, row in zip(ids, rows, strict=True):
+        if row is None:
+            out.append(None)
+            continue
+        del row["_b"]
+        expiry = row.pop("_x", None)
+        if "drift_detected" in row:
+            row["drift_detected"] = row["drift_detected"] == 1
+        if "event_count" in row:
+            row["last_seq"] = row["event_count"] - 1
+        for name in ("start_ts", "end_ts", "last_ts", "duration_ms"):
+            if name in row:
+                row[name] = float(row[name])
+        out.append((StreamSummary(stream_id=sid, **row), expiry))
+    return out
 
 
 def pairs_to_dict(flat: Sequence[bytes]) -> dict[bytes, bytes]:

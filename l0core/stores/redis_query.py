@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,6 +43,7 @@ from l0core.catalog.query import (
 from l0core.catalog.summary import StreamSummary
 from l0core.stores.redis_catalog import (
     FLAGS,
+    HASH_NAMES,
     LIVE_FIELDS,
     STATUSES,
     cursor_bound,
@@ -50,6 +51,8 @@ from l0core.stores.redis_catalog import (
     enc_text,
     failure_set,
     flag_set,
+    gather_args,
+    gathered_summaries,
     hash_fields,
     is_ended,
     member,
@@ -363,7 +366,31 @@ class CatalogReader:
 
     # ── checking candidates ──
 
+    async def _gathered(self, ids: list[str], names: Sequence[str]
+                        ) -> list[StreamSummary | None] | None:
+        """The summaries of ``ids`` with the attributes ``names`` read by one GATHER
+        call (expired ones None); None on a cluster, whose keys of one call must share
+        a slot, for a user who may not run scripts, or when the reply is not JSON: the
+        caller reads the hashes then."""
+        if self.store.clustered or not ids:
+            return None
+        reply = await self.store.gather([self.keys.summary(sid) for sid in ids],
+                                        gather_args(names))
+        got = None if reply is None else gathered_summaries(ids, reply)
+        if got is None:
+            return None
+        out: list[StreamSummary | None] = []
+        for sid, found in zip(ids, got, strict=True):
+            if found is not None and found[1] is not None and found[1] <= self.now:
+                self.expired.add(sid)
+                found = None
+            out.append(None if found is None else found[0])
+        return out
+
     async def _summaries(self, ids: list[str]) -> list[StreamSummary | None]:
+        gathered = await self._gathered(ids, HASH_NAMES)
+        if gathered is not None:
+            return gathered
         keys = [self.keys.summary(sid) for sid in ids]
 
         async def go(client: Client, _retry: bool) -> list[dict[bytes, bytes]]:
@@ -409,6 +436,9 @@ class CatalogReader:
     async def _partial(self, ids: list[str], names: list[str]) -> list[StreamSummary | None]:
         """Summaries with only the attributes ``names`` (what a filter looks at): far less
         to read and parse than whole hashes while scanning candidates."""
+        gathered = await self._gathered(ids, names)
+        if gathered is not None:
+            return gathered
         keys = [self.keys.summary(sid) for sid in ids]
         wanted = hash_fields(names)
 
@@ -446,7 +476,9 @@ class CatalogReader:
             residual = dataclasses.replace(plain, status=None, has_error=None)
         names = filter_attributes(residual)
         if whole and not names:
-            hits = [s for s in await self._summaries(ids) if s is not None and matches(s, plain)]
+            everyone = plain.is_empty()  # a plain listing: nothing to check per stream
+            hits = [s for s in await self._summaries(ids)
+                    if s is not None and (everyone or matches(s, plain))]
         else:
             hits = [s for s in await self._partial(ids, names)
                     if s is not None and matches(s, residual)]

@@ -729,3 +729,58 @@ async def test_writers_beyond_the_pool_take_turns(redis_prefix: tuple[str, str])
         assert done == [150] * len(done)
     finally:
         await store.close()
+
+
+async def test_a_page_of_summaries_survives_the_gather_script(
+        redis_prefix: tuple[str, str]) -> None:
+    """A page of summaries is read by one GATHER call, which writes JSON on the server:
+    quotes, backslashes, control characters and non-ASCII text come back exactly, and
+    the page equals the hashes read one by one (the path clusters take, and the one a
+    reply that is not JSON falls back to)."""
+    from l0core.catalog import SummaryQuery
+    from l0core.events import ErrorEvent, SerializedError, SerializedOptions, StartEvent
+    from l0core.stores.redis_catalog import summary_from_hash
+
+    url, prefix = redis_prefix
+    awkward = ["plain", 'say "hi"', "back\\slash", "line\nbreak\ttab\x01\x1f\x7f",
+               "ünï 😀 \u2028", "/a/b/", "{\"k\": [1]}"]
+    store = await open_redis(url, prefix)
+    try:
+        for i, text in enumerate(awkward):
+            await store.append_many(f"s{i}", [
+                StartEvent(ts=1000.0 + i, options=SerializedOptions(model=text, prompt=text)),
+                *tokens(2, ts=1001.5 + i),
+                ErrorEvent(ts=1003.25 + i, error=SerializedError(name="E", message=text),
+                           failure_type=text, recovery_strategy="halt", policy={})])
+        await store.append_many("running", tokens(3))
+        calls_before = await _evalsha_calls(store)
+        page = await store.query_summaries(SummaryQuery(order="stream_id", descending=False))
+        assert await _evalsha_calls(store) > calls_before
+        raw = store._client
+        by_hash = [summary_from_hash(s.stream_id, await raw.hgetall(store.keys.summary(
+            s.stream_id)))[0] for s in page.items]
+        assert page.items == by_hash
+        got = {s.stream_id: s for s in page.items}
+        for i, text in enumerate(awkward):
+            s = got[f"s{i}"]
+            assert (s.model, s.prompt_head, s.error_head, s.failure_type) == (text,) * 4
+            assert s.options["prompt"] == text and s.status == "error"
+            assert (s.start_ts, s.end_ts, s.event_count, s.last_seq) == (
+                1000.0 + i, 1003.25 + i, 4, 3)
+        assert got["running"].status == "running" and got["running"].token_count == 3
+        # A value JSON cannot carry (written by hand here) sends the page to the hashes.
+        await raw.hset(store.keys.summary("s0"), "durationMs", "inf")
+        again = await store.query_summaries(SummaryQuery(order="stream_id", descending=False))
+        assert [s.stream_id for s in again.items] == [s.stream_id for s in page.items]
+        for before, after in zip(page.items, again.items, strict=True):
+            if after.stream_id == "s0":
+                assert after.duration_ms == float("inf")
+            else:
+                assert after == before
+    finally:
+        await store.close()
+
+
+async def _evalsha_calls(store: Any) -> int:
+    stats = await store._client.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))

@@ -284,12 +284,19 @@ class FileCatalog(CatalogWrites):
     def _cat_stale(self, view: CatalogView, rows: list[int]) -> list[str]:
         """Streams of ``rows`` whose file is not the one their row describes."""
         table = view.table
-        ino, size = table.ints["ino"], table.ints["size"]
+        ino, size, ids = table.ints["ino"], table.ints["size"], table.ids
+        prefix = os.path.join(self.root, "")  # a page stats every row: no join per row
         stale = []
         for row in rows:
-            sid = table.ids[row]
-            found = source_stat(self.root, sid)
-            if found is None or found[1].st_ino != ino[row] or found[1].st_size != size[row]:
+            sid = ids[row]
+            try:
+                st: os.stat_result | None = os.stat(prefix + sid + ".jsonl")
+            except FileNotFoundError:
+                st = None
+            if st is None or st.st_size == 0:  # a legacy file, or none
+                found = source_stat(self.root, sid)
+                st = None if found is None else found[1]
+            if st is None or st.st_ino != ino[row] or st.st_size != size[row]:
                 stale.append(sid)
         return stale
 
@@ -467,13 +474,22 @@ class FileCatalog(CatalogWrites):
         return dict(opts) if isinstance(opts, dict) else {}
 
     def _cat_summary(self, view: CatalogView, row: int) -> StreamSummary:
+        return self._cat_summaries(view, [row])[0]
+
+    def _cat_summaries(self, view: CatalogView, rows: list[int]) -> list[StreamSummary]:
         table = view.table
-        options = table.options_of(row)
-        if options is None:
-            options = self._options_from_file(table.ids[row])
-            table.options.over[row] = options
-            table.flags[row] |= OPTIONS_KNOWN
-        return table.summary(row, options)
+        if len(rows) > 64:  # one read of each side blob beats a read per row
+            table.options.load()
+            table.error_head.load()
+        options: list[dict[str, Any]] = []
+        for row in rows:
+            opts = table.options_of(row)
+            if opts is None:
+                opts = self._options_from_file(table.ids[row])
+                table.options.over[row] = opts
+                table.flags[row] |= OPTIONS_KNOWN
+            options.append(opts)
+        return table.summaries(rows, options)
 
     def _cat_query_sync(self, query: SummaryQuery) -> SummaryPage | None:
         view = self._cat_current(build=True)
@@ -482,18 +498,26 @@ class FileCatalog(CatalogWrites):
         with view.lock:
             content = self._running_content(view)
             for _ in range(4):
-                rows = view.table.select(query.filter, self._visible(view), content)
-                page, after = view.table.page(rows, query)
+                table = view.table
+                if self.ttl > 0:
+                    page, after = table.page(
+                        table.select(query.filter, self._visible(view), content), query)
+                else:
+                    page, after = table.page_of_ordered(
+                        table.ordered(query.filter, query.order, content), query)
                 if not self._cat_verify(view, page):
                     break
-            return SummaryPage([self._cat_summary(view, r) for r in page], after)
+            return SummaryPage(self._cat_summaries(view, page), after)
 
     def _cat_count_sync(self, flt: SummaryFilter) -> int | None:
         view = self._cat_current(build=True)
         if view is None:
             return None
         with view.lock:
-            return len(view.table.select(flt, self._visible(view), self._running_content(view)))
+            content = self._running_content(view)
+            if self.ttl > 0:
+                return len(view.table.select(flt, self._visible(view), content))
+            return len(view.table.matching(flt, content))
 
     def _cat_get_sync(self, stream_id: str) -> StreamSummary | bool | None:
         """The summary; False when the index cannot answer (use the scan)."""
