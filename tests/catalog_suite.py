@@ -55,6 +55,7 @@ from l0core.events import (
 )
 from l0core.metadata import fold_metadata, get_stream_metadata
 from l0core.stores.base import BaseEventStore, Clock
+from l0core.testing import tokens
 from tests.core.strategies import runs
 
 _RUN = itertools.count()
@@ -330,6 +331,57 @@ class CatalogSuite:
                                 break
                             query = dataclasses.replace(base, after=page.next_after)
                         assert got == want, (flt, order, descending)
+
+    async def test_queries_follow_changes_made_between_them(self) -> None:
+        """Whatever a store keeps from one query to the next (the file store keeps each
+        filter's sorted rows), the next query sees every change made in between: TOKENs
+        that move a live field, a stream that ends, a delete, a new stream."""
+        async with self.catalog_store() as store:
+            for sid, events in catalog_streams().items():
+                await store.append_many(sid, events)
+
+            async def check() -> dict[str, StreamSummary]:
+                summaries = {sid: s for sid in await store.list_streams()
+                             if (s := await store.get_summary(sid)) is not None}
+                for flt in (SummaryFilter(), SummaryFilter(status=frozenset({"running"})),
+                            SummaryFilter(comparisons=(Comparison("token_count", ">", 2),))):
+                    for order in ("token_count", "last_ts", "stream_id"):
+                        for descending in (False, True):
+                            base = SummaryQuery(filter=flt, order=order,  # type: ignore[arg-type]
+                                                descending=descending, limit=5)
+                            want = [s.stream_id for s in apply_query(
+                                list(summaries.values()),
+                                dataclasses.replace(base, limit=1000)).items]
+                            got: list[str] = []
+                            query = base
+                            while True:
+                                page = await store.query_summaries(query)
+                                got.extend(s.stream_id for s in page.items)
+                                if page.next_after is None:
+                                    break
+                                query = dataclasses.replace(base, after=page.next_after)
+                            assert got == want, (flt, order, descending)
+                            assert await store.count_summaries(flt) == len(want)
+                return summaries
+
+            before = await check()
+            running = sorted(sid for sid, s in before.items() if s.status == "running")
+            assert len(running) >= 3
+            late = 1_800_000_000_000.0
+            for k, sid in enumerate(running[:-2]):
+                await store.append_many(sid, tokens(3 + k, start=before[sid].token_count,
+                                                    ts=late + k))
+            moved = await check()
+            assert [moved[sid].token_count - before[sid].token_count
+                    for sid in running[:-2]] == [3 + k for k in range(len(running) - 2)]
+            ending = running[-2]
+            await store.append(ending, CompleteEvent(
+                ts=late + 50, content="done", token_count=before[ending].token_count))
+            assert (await check())[ending].status == "completed"
+            await store.delete(running[-1])
+            assert running[-1] not in await check()
+            await store.append_many("cat-new", [StartEvent(ts=late + 60), *tokens(9, ts=late + 61)])
+            assert (await check())["cat-new"].token_count == 9
 
     async def test_summaries_follow_deletes_and_versions(self) -> None:
         async with self.catalog_store() as store:
