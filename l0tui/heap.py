@@ -81,6 +81,11 @@ def settled() -> bool:
     return _holders > 0
 
 
+def holders() -> int:
+    """How many screens hold the automatic collector off."""
+    return _holders
+
+
 def collect_between_frames(idle: float) -> int:
     """Run the collection that is due, if any; ``idle``: seconds since the cursor moved.
 

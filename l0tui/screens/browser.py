@@ -11,6 +11,7 @@ Enter opens the debugger; mark two streams and press ``d`` to diff them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -29,6 +30,7 @@ from l0core.catalog.summary import StreamSummary
 from l0core.catalog.syntax import FILTER_HELP, FilterSyntaxError, parse_filter
 from l0core.events import RecordedEventType as K
 from l0core.stores.base import BaseEventStore
+from l0tui import heap
 from l0tui.catalog_window import CatalogWindow
 from l0tui.display.escape import clean
 from l0tui.display.formatting import format_count, format_duration, format_ts_compact
@@ -121,6 +123,7 @@ changes appear on their own.
         self._status_shown: Text | None = None
         self._looks: dict[str, Style] = {}
         self._started = False
+        self._settled = False  # heap.settle() was called once the first rows were shown
 
     # ── layout ──
 
@@ -141,8 +144,17 @@ changes appear on their own.
         self.query_one("#browser-error", Static).display = False
         self.query_one("#filter", Input).cursor_blink = not self.app.is_headless
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.set_interval(heap.COLLECT_SECONDS, self._collect)
         if self.app.screen is self:
             self._start()
+
+    def _collect(self) -> None:
+        heap.collect_between_frames(time.monotonic() - self.table.moved_at)
+
+    def on_unmount(self) -> None:
+        if self._settled:
+            self._settled = False
+            heap.release()
 
     def on_screen_resume(self) -> None:
         if not self._started and self.app.screen is self:
@@ -177,6 +189,9 @@ changes appear on their own.
         self.rows_generation += 1
         self.loaded = True
         self._update_status()
+        if not self._settled:  # the store's client and index now live as long as we do
+            heap.settle()
+            self._settled = True
         await self._count()
 
     def _scan_progressed(self, done: int, total: int) -> None:
