@@ -113,6 +113,18 @@ async def assert_summary_matches_events(store: BaseEventStore, stream_id: str) -
                               ref.duration_ms, ref.options)
 
 
+async def paged_ids(store: BaseEventStore, base: SummaryQuery) -> list[str]:
+    """The stream ids of every page of ``base``, following the keyset cursor."""
+    got: list[str] = []
+    query = base
+    while True:
+        page = await store.query_summaries(query)
+        got.extend(s.stream_id for s in page.items)
+        if page.next_after is None:
+            return got
+        query = dataclasses.replace(base, after=page.next_after)
+
+
 def catalog_streams(base_ts: float = 1_700_000_000_000.0) -> dict[str, list[RecordedEvent]]:
     """Forty streams that differ in every field a filter can ask about."""
     models = ["gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet", ""]
@@ -322,15 +334,7 @@ class CatalogSuite:
                                             limit=6)
                         want = [s.stream_id for s in apply_query(
                             summaries, dataclasses.replace(base, limit=1000)).items]
-                        got: list[str] = []
-                        query = base
-                        while True:
-                            page = await store.query_summaries(query)
-                            got.extend(s.stream_id for s in page.items)
-                            if page.next_after is None:
-                                break
-                            query = dataclasses.replace(base, after=page.next_after)
-                        assert got == want, (flt, order, descending)
+                        assert await paged_ids(store, base) == want, (flt, order, descending)
 
     async def test_queries_follow_changes_made_between_them(self) -> None:
         """Whatever a store keeps from one query to the next (the file store keeps each
@@ -352,14 +356,7 @@ class CatalogSuite:
                             want = [s.stream_id for s in apply_query(
                                 list(summaries.values()),
                                 dataclasses.replace(base, limit=1000)).items]
-                            got: list[str] = []
-                            query = base
-                            while True:
-                                page = await store.query_summaries(query)
-                                got.extend(s.stream_id for s in page.items)
-                                if page.next_after is None:
-                                    break
-                                query = dataclasses.replace(base, after=page.next_after)
+                            got = await paged_ids(store, base)
                             assert got == want, (flt, order, descending)
                             assert await store.count_summaries(flt) == len(want)
                 return summaries

@@ -350,3 +350,27 @@ async def test_flush_right_after_appends_on_the_loop_returns(tmp_path: Path) -> 
         assert [await store.get_event_count(f"s{i}") for i in range(5)] == [2] * 5
     finally:
         await store.close()
+
+
+async def test_the_index_keeps_a_bounded_number_of_remembered_row_lists(
+        tmp_path: Path) -> None:
+    """Every filter typed into the browser leaves its matches and sorted rows behind;
+    the table keeps only the newest few, and the answers stay exact."""
+    from l0core.catalog import Comparison, SummaryFilter, SummaryQuery
+    from l0core.stores.file.summary_table import MEMO_ENTRIES
+    from l0core.testing import tokens
+
+    store = FileEventStore(str(tmp_path))
+    try:
+        for i in range(40):
+            await store.append_many(f"s{i:02d}", tokens(i % 9 + 1))
+        for n in range(60):
+            flt = SummaryFilter(comparisons=(Comparison("token_count", ">", n / 7),))
+            page = await store.query_summaries(SummaryQuery(filter=flt, order="token_count",
+                                                            descending=False, limit=100))
+            want = sorted((i % 9 + 1, f"s{i:02d}") for i in range(40) if i % 9 + 1 > n / 7)
+            assert [(s.token_count, s.stream_id) for s in page.items] == want
+            view = store._cat_current(build=False)
+            assert view is not None and len(view.table._memo) <= MEMO_ENTRIES < 60  # 60 filters
+    finally:
+        await store.close()

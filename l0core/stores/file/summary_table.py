@@ -17,7 +17,7 @@ import bisect
 import heapq
 from array import array
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -30,6 +30,11 @@ FLOAT_FIELDS = ("startTs", "endTs", "lastTs", "durationMs")
 FILE_FIELDS = ("ino", "size", "end")
 STATUSES: tuple[SummaryStatus, ...] = ("running", "completed", "error")
 STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+
+_V = TypeVar("_V")
+
+MEMO_ENTRIES = 24
+"""Row lists and derived columns a table keeps between queries (8 bytes per row each)."""
 
 LIVE, BAD, HAS_CONTENT, OPTIONS_KNOWN = 1, 2, 4, 8
 """Bits of the ``flags`` column."""
@@ -290,7 +295,7 @@ class SummaryTable:
         if name in ("retries", "model", "status"):
             col = self._memo.get(("column", name))
             if col is None:
-                col = self._memo[("column", name)] = self._derive(name)
+                col = self._remember(("column", name), self._derive(name))
             return col
         camel = _BY_ORDER[name]
         return self.ints[camel] if camel in self.ints else self.floats[camel]
@@ -387,6 +392,15 @@ class SummaryTable:
 
     # ── remembered orders: a store at rest pages in O(log n) ──
 
+    def _remember(self, key: tuple[Any, ...], value: _V) -> _V:
+        """Keep ``value`` until the table changes; only the newest :data:`MEMO_ENTRIES`
+        (every filter typed into the browser would add a row list otherwise)."""
+        self._memo.pop(key, None)
+        self._memo[key] = value
+        while len(self._memo) > MEMO_ENTRIES:
+            del self._memo[next(iter(self._memo))]
+        return value
+
     def matching(self, flt: SummaryFilter,
                  running_content: Callable[[int], bytes | None]) -> list[int]:
         """The live rows that match ``flt`` (in row order), remembered until the table
@@ -394,7 +408,7 @@ class SummaryTable:
         key = ("match", flt)
         rows: list[int] | None = self._memo.get(key)
         if rows is None:
-            rows = self._memo[key] = self.select(flt, self.live_rows(), running_content)
+            rows = self._remember(key, self.select(flt, self.live_rows(), running_content))
         return rows
 
     def ordered(self, flt: SummaryFilter, order: str,
@@ -413,7 +427,7 @@ class SummaryTable:
         by_id: list[int] | None = self._memo.get(("order", SummaryFilter(), "stream_id"))
         if by_id is None:
             by_id = sorted(self.live_rows(), key=self.ids.__getitem__)
-            self._memo[("order", SummaryFilter(), "stream_id")] = by_id
+            self._remember(("order", SummaryFilter(), "stream_id"), by_id)
         if flt.is_empty():
             base = by_id
         else:
@@ -424,8 +438,7 @@ class SummaryTable:
                 wanted = set(chosen)
                 base = [r for r in by_id if r in wanted]
         rows = base if order == "stream_id" else sorted(base, key=self._column(order).__getitem__)
-        self._memo[key] = rows
-        return rows
+        return self._remember(key, rows)
 
     def page_of_ordered(self, rows: list[int],
                         query: SummaryQuery) -> tuple[list[int], tuple[Any, str] | None]:
