@@ -9,7 +9,6 @@ never writes to the store it inspects.
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -104,12 +103,6 @@ class L0TuiApp(App[int]):
         if self.compare is not None:
             (left_store, left_id), (right_store, right_id) = self.compare
             self.open_diff(left_store, left_id, right_store, right_id)
-
-    def on_ready(self) -> None:
-        # What exists once the first screen is up (Textual's styles and widgets, the
-        # store's client) lives as long as the app. Out of the cyclic collector's
-        # sight, its full passes stop stalling a frame every few hundred keys.
-        gc.freeze()
 
     # ── navigation between screens: screens post messages, these handle them ──
 
