@@ -124,12 +124,12 @@ def _server_message(exc: psycopg.Error) -> str:
     return _one_line(primary) if primary else _one_line(str(exc))
 
 
-
 async def _load_json_fast(conn: Conn) -> None:
     """Parse ``json`` columns (the catalog's options) with orjson on this store's
     connections only: psycopg's default, the standard library's parser, was half the
     time of listing 10,000 summaries."""
     set_json_loads(orjson.loads, conn)
+
 
 class PostgresEventStore(BaseEventStoreWithSnapshots):
     """Event store on PostgreSQL (psycopg 3 async + psycopg_pool).

@@ -1008,9 +1008,10 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         return self._scripts[name]
 
     async def gather(self, keys: list[str], args: list[str]) -> bytes | None:
-        """The GATHER script's reply for ``keys``; None for a user who may read but not
-        run scripts (then the catalog reads the hashes one by one)."""
-        if not self._scripted_reads:
+        """The GATHER script's reply for ``keys``; None on a cluster (the keys of one
+        call must share a slot) and for a user who may read but not run scripts (then
+        the catalog reads the hashes one by one)."""
+        if self.clustered or not self._scripted_reads:
             return None
         script = self._scripts["gather"]
 

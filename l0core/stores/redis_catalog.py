@@ -398,9 +398,12 @@ def partial_summary(stream_id: str, names: Sequence[str], values: Sequence[bytes
     return StreamSummary(stream_id=stream_id, **known), None if expiry is None else float(expiry)
 
 
-_TEXT_FIELDS = frozenset({"model", "prompt_head", "status", "failure_type", "error_head"})
 HASH_NAMES = tuple(name for name in _SUMMARY_FIELDS if name != "last_seq")
 """The attributes a summary hash holds (``last_seq`` is ``event_count - 1``)."""
+_TEXT_FIELDS = frozenset(n for n in HASH_NAMES if isinstance(getattr(_DEFAULTS, n), str))
+_FLOAT_FIELDS = tuple(n for n in HASH_NAMES if isinstance(getattr(_DEFAULTS, n), float))
+_BOOL_FIELDS = tuple(n for n in HASH_NAMES if isinstance(getattr(_DEFAULTS, n), bool))
+"""How each attribute is typed, read off the defaults as :func:`_decode_field` does."""
 
 
 def gather_args(names: Sequence[str]) -> list[str]:
@@ -428,13 +431,14 @@ def gathered_summaries(ids: Sequence[str], reply: bytes
             continue
         del row["_b"]
         expiry = row.pop("_x", None)
-        if "drift_detected" in row:
-            row["drift_detected"] = row["drift_detected"] == 1
-        if "event_count" in row:
-            row["last_seq"] = row["event_count"] - 1
-        for name in ("start_ts", "end_ts", "last_ts", "duration_ms"):
+        for name in _BOOL_FIELDS:  # stored as 1/0
+            if name in row:
+                row[name] = row[name] == 1
+        for name in _FLOAT_FIELDS:  # a float that JSON wrote without a fraction
             if name in row:
                 row[name] = float(row[name])
+        if "event_count" in row:
+            row["last_seq"] = row["event_count"] - 1
         out.append((StreamSummary(stream_id=sid, **row), expiry))
     return out
 

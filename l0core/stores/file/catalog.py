@@ -285,18 +285,11 @@ class FileCatalog(CatalogWrites):
         """Streams of ``rows`` whose file is not the one their row describes."""
         table = view.table
         ino, size, ids = table.ints["ino"], table.ints["size"], table.ids
-        prefix = os.path.join(self.root, "")  # a page stats every row: no join per row
         stale = []
         for row in rows:
             sid = ids[row]
-            try:
-                st: os.stat_result | None = os.stat(prefix + sid + ".jsonl")
-            except FileNotFoundError:
-                st = None
-            if st is None or st.st_size == 0:  # a legacy file, or none
-                found = source_stat(self.root, sid)
-                st = None if found is None else found[1]
-            if st is None or st.st_ino != ino[row] or st.st_size != size[row]:
+            found = source_stat(self.root, sid)
+            if found is None or found[1].st_ino != ino[row] or found[1].st_size != size[row]:
                 stale.append(sid)
         return stale
 

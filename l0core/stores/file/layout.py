@@ -16,20 +16,28 @@ import re
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
+def _inside(root: str, name: str) -> str:
+    """``os.path.join(root, name)`` for a plain file name, at a third of the cost: a
+    query checks the file of every row it returns."""
+    if not root or root.endswith(os.sep):
+        return root + name
+    return root + os.sep + name
+
+
 def events_path(root: str, stream_id: str) -> str:
-    return os.path.join(root, stream_id + ".jsonl")
+    return _inside(root, stream_id + ".jsonl")
 
 
 def legacy_events_path(root: str, stream_id: str) -> str:
-    return os.path.join(root, stream_id + ".json")
+    return _inside(root, stream_id + ".json")
 
 
 def snapshots_path(root: str, stream_id: str) -> str:
-    return os.path.join(root, stream_id + ".snapshots.jsonl")
+    return _inside(root, stream_id + ".snapshots.jsonl")
 
 
 def legacy_snapshot_path(root: str, stream_id: str) -> str:
-    return os.path.join(root, stream_id + ".snapshot.json")
+    return _inside(root, stream_id + ".snapshot.json")
 
 
 def stream_of(name: str) -> str | None:
