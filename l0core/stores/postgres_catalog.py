@@ -41,6 +41,7 @@ from l0core.stores.catalog_sql import (
     Dialect,
     filter_sql,
     live_values,
+    row_summaries,
     row_summary,
     select_page,
     stored_values,
@@ -267,7 +268,7 @@ INSERT INTO {catalog} (shard) SELECT -1 WHERE EXISTS (SELECT 1 FROM {streams} WH
         # Binary results: a page's floats and ints are taken as they are sent instead
         # of parsed from text (a 10,000-stream listing 93 -> 81 ms).
         cur = await conn.execute(text, values, binary=True)
-        return [row_summary(r) for r in await cur.fetchall()]
+        return row_summaries(await cur.fetchall())
 
     async def count(self, conn: Any, flt: SummaryFilter, now: int) -> int:
         if flt.is_empty():

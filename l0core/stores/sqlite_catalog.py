@@ -39,6 +39,7 @@ from l0core.stores.catalog_sql import (
     STORED_COLUMNS,
     Dialect,
     filter_sql,
+    row_summaries,
     row_summary,
     select_page,
     stored_values,
@@ -300,7 +301,7 @@ class SQLiteCatalog:
                            _DIALECT, self._text, self._text_candidates(query.filter))
         where, params = self._where(query.filter, cutoff, plan)
         sql, values = select_page(query, _DIALECT, self.source, where, params)
-        return [row_summary(r) for r in conn.execute(sql, values).fetchall()]
+        return row_summaries(conn.execute(sql, values).fetchall())
 
     def count(self, conn: sqlite3.Connection, flt: SummaryFilter, cutoff: float | None) -> int:
         if flt.is_empty() and cutoff is None:

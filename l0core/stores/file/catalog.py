@@ -475,8 +475,7 @@ class FileCatalog(CatalogWrites):
             table.options.load()
             table.error_head.load()
         options: list[dict[str, Any]] = []
-        for row in rows:
-            opts = table.options_of(row)
+        for row, opts in zip(rows, table.options_of_rows(rows), strict=True):
             if opts is None:
                 opts = self._options_from_file(table.ids[row])
                 table.options.over[row] = opts

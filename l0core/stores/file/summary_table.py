@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import orjson
 
 from l0core.catalog.query import SummaryFilter, SummaryQuery, text_words
-from l0core.catalog.summary import ReadStatus, StreamSummary, SummaryStatus
+from l0core.catalog.summary import HEAD_CHARS, ReadStatus, StreamSummary, SummaryStatus
 
 INT_FIELDS = ("lastSeq", "eventCount", "tokenCount", "retryAttempts", "networkRetryCount",
               "violationCount", "fallbackIndex")
@@ -230,6 +230,34 @@ class SummaryTable:
         value = orjson.loads(raw)
         return value if isinstance(value, dict) else {}
 
+    def options_of_rows(self, rows: list[int]) -> list[dict[str, Any] | None]:
+        """:meth:`options_of` of each row, those from the index file decoded in one
+        call (a page of a thousand: one ``orjson.loads`` instead of a thousand)."""
+        out: list[dict[str, Any] | None] = [None] * len(rows)
+        flags, over, side = self.flags, self.options.over, self.options
+        raws: list[bytes] = []
+        at: list[int] = []
+        for i, row in enumerate(rows):
+            if not flags[row] & OPTIONS_KNOWN:
+                continue
+            known = over.get(row)
+            if known is not None:
+                out[i] = dict(known)
+                continue
+            raw = side.base_bytes(row)
+            if raw:
+                raws.append(raw)
+                at.append(i)
+            else:
+                out[i] = {}
+        if raws:
+            values = orjson.loads(b"[" + b",".join(raws) + b"]")
+            if len(values) != len(raws):  # not one JSON value each: decode them one by one
+                values = [orjson.loads(raw) for raw in raws]
+            for i, value in zip(at, values, strict=True):
+                out[i] = value if isinstance(value, dict) else {}
+        return out
+
     def error_head_of(self, row: int) -> str:
         over = self.error_head.over.get(row)
         if over is not None:
@@ -269,16 +297,13 @@ class SummaryTable:
                                          read_note=bad[1]))
                 continue
             prompt = opts.get("prompt")
-            out.append(StreamSummary(
-                stream_id=ids[row], model=models[model[row]],
-                prompt_head=prompt[:200] if isinstance(prompt, str) else "",
-                start_ts=start[row], end_ts=end[row], last_ts=last[row],
-                duration_ms=duration[row], status=STATUSES[status[row]],
-                event_count=events[row], token_count=tokens[row],
-                retry_attempts=retries[row], network_retry_count=network[row],
-                violation_count=violations[row], drift_detected=bool(drift[row]),
-                fallback_index=fallback[row], failure_type=failures[failure[row]],
-                error_head=self.error_head_of(row), last_seq=last_seq[row], options=opts))
+            out.append(StreamSummary(  # positional, in field order: cheaper than keywords
+                ids[row], models[model[row]],
+                prompt[:HEAD_CHARS] if isinstance(prompt, str) else "",
+                start[row], end[row], last[row], duration[row], STATUSES[status[row]],
+                events[row], tokens[row], retries[row], network[row], violations[row],
+                drift[row] == 1, fallback[row], failures[failure[row]],
+                self.error_head_of(row), last_seq[row], opts))
         return out
 
     def live_rows(self) -> list[int]:
