@@ -12,18 +12,19 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.text import Text
-
-from l0core.events import RecordedEvent
 from l0tui.display.escape import sanitize, shorten, terminal_text, to_json
-from l0tui.display.vocabulary import describe_event
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Rich loads with the first console or table: not for plain or JSON output
     from rich.console import Console, RenderableType
+    from rich.text import Text
+
+    from l0core.events import RecordedEvent
 
 
 def event_summary(event: RecordedEvent, limit: int = 80) -> str:
     """One escaped line of at most ``limit`` characters that says what ``event`` carries."""
+    from l0tui.display.vocabulary import describe_event
+
     return shorten(describe_event(event), limit)
 
 
@@ -71,7 +72,7 @@ class Output:
 
     def row(self, cells: Iterable[str | Text]) -> None:
         """One tab-separated line; each cell sanitized to a single line."""
-        self.stdout.write("\t".join(sanitize(c.plain if isinstance(c, Text) else c)
+        self.stdout.write("\t".join(sanitize(c if isinstance(c, str) else c.plain)
                                     for c in cells) + "\n")
 
     def show(self, renderable: RenderableType) -> None:
@@ -110,7 +111,7 @@ class Output:
                                  overflow="fold", no_wrap=col in justify_right,
                                  ratio=1 if col in wrap else None)
             for row in rows:
-                table.add_row(*(c if isinstance(c, Text) else terminal_text(c) for c in row))
+                table.add_row(*(terminal_text(c) if isinstance(c, str) else c for c in row))
             self.console.print(table)
             return
         self.row(columns)
@@ -121,12 +122,13 @@ class Output:
         """``name: value`` lines (a two-column grid on a terminal)."""
         if self.rich:
             from rich.table import Table
+            from rich.text import Text
 
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="bold")
             grid.add_column(overflow="fold")
             for name, value in pairs:
-                grid.add_row(Text(name), value if isinstance(value, Text) else terminal_text(value))
+                grid.add_row(Text(name), terminal_text(value) if isinstance(value, str) else value)
             if title:
                 self.console.print(terminal_text(title, "bold underline"))
             self.console.print(grid)
@@ -134,4 +136,4 @@ class Output:
         if title:
             self.line(title)
         for name, value in pairs:
-            self.line(f"{name}: {value.plain if isinstance(value, Text) else value}")
+            self.line(f"{name}: {value if isinstance(value, str) else value.plain}")

@@ -306,7 +306,8 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
         self._client = client
         self._scripts = {name: client.register_script(src) for name, src in (
             ("append", lua.APPEND), ("put", lua.PUT_SUMMARY), ("remove", lua.REMOVE),
-            ("snapshot", lua.SAVE_SNAPSHOT), ("read", lua.READ), ("gather", lua.GATHER))}
+            ("snapshot", lua.SAVE_SNAPSHOT), ("read", lua.READ), ("gather", lua.GATHER),
+            ("gather_packed", lua.GATHER_PACKED))}
         if not self.read_only:
             self._sweeper = asyncio.create_task(self._sweep_loop())
         return self
@@ -1007,16 +1008,18 @@ class RedisEventStore(BaseEventStoreWithSnapshots):
     def script(self, name: str) -> Any:
         return self._scripts[name]
 
-    async def gather(self, keys: list[str], args: list[str]) -> bytes | None:
-        """The GATHER script's reply for ``keys``; None on a cluster (the keys of one
-        call must share a slot) and for a user who may read but not run scripts (then
-        the catalog reads the hashes one by one)."""
+    async def gather(self, keys: list[str], args: Sequence[str | bytes],
+                     script_name: str = "gather") -> bytes | None:
+        """The reply of the GATHER (or GATHER_PACKED) script for ``keys``; None on a
+        cluster (the keys of one call must share a slot), for a user who may read but
+        not run scripts (then the catalog reads the hashes one by one), and when
+        GATHER_PACKED meets a hash without the packed field."""
         if self.clustered or not self._scripted_reads:
             return None
-        script = self._scripts["gather"]
+        script = self._scripts[script_name]
 
-        async def go(_client: Client, _retry: bool) -> bytes:
-            return cast(bytes, await script(keys=keys, args=args))
+        async def go(_client: Client, _retry: bool) -> bytes | None:
+            return cast(bytes | None, await script(keys=keys, args=args))
 
         try:
             return await self._run(go, keep_permission_errors=True)

@@ -74,6 +74,22 @@ BATCH_FIELD = "b"
 summary describes (the append script compares it with the stream's top entry)."""
 EXPIRY_FIELD = "x"
 """The hash field holding the stream's expiry (server ms); absent without TTL."""
+PACKED_FIELD = "p"
+"""The hash field holding the :data:`STABLE_FIELDS` and the options as one JSON array,
+written whenever one of them changes (never by a TOKEN)."""
+LIVE_PACKED_FIELD = "q"
+"""The hash field holding ``lastTs,durationMs,eventCount,tokenCount`` as JSON numbers
+separated by commas, written with those fields by every append.
+
+With :data:`PACKED_FIELD`, a page of summaries is read with two or three ``HMGET``
+fields per stream instead of every field, and parsed in one call
+(:func:`packed_summaries`); hashes of older writers lack them."""
+
+STABLE_FIELDS = ("model", "prompt_head", "start_ts", "end_ts", "status", "retry_attempts",
+                 "network_retry_count", "violation_count", "drift_detected",
+                 "fallback_index", "failure_type", "error_head")
+"""The summary attributes a TOKEN never moves, in the order :data:`PACKED_FIELD` holds
+them (then ``options``)."""
 
 
 # ── members: order-preserving text ──
@@ -207,6 +223,8 @@ _SCALAR_FIELDS = tuple(_CAMEL[name] for name in _SCALARS)
 _ORDER_OF = ("last_ts", "event_count", "token_count", "duration_ms", "end_ts", "start_ts",
              "retries", "retries", "violation_count", "fallback_index")
 """The sort field each of the first ``_SCALARS`` moves."""
+_FIRST_STABLE = len(_SCALARS) - len(STABLE_FIELDS)
+"""``_SCALARS`` from here on are the :data:`STABLE_FIELDS`; a TOKEN moves those before."""
 _STATUS, _MODEL = _SCALARS.index("status"), _SCALARS.index("model")
 _FILTERED = frozenset({_SCALARS.index(n) for n in (
     "start_ts", "retry_attempts", "network_retry_count", "violation_count", "fallback_index",
@@ -224,14 +242,33 @@ def _encode_field(name: str, value: Any) -> str | bytes:
     return str(value)
 
 
+def packed(summary: StreamSummary) -> bytes:
+    """The :data:`PACKED_FIELD` value of ``summary``."""
+    s = summary
+    return dumps([s.model, s.prompt_head, float(s.start_ts), float(s.end_ts), s.status,
+                  s.retry_attempts, s.network_retry_count, s.violation_count,
+                  bool(s.drift_detected), s.fallback_index, s.failure_type, s.error_head,
+                  s.options])
+
+
+def live_packed(last_ts: float, duration_ms: float, event_count: int, token_count: int
+                ) -> str:
+    """The :data:`LIVE_PACKED_FIELD` value (``repr`` of a float is its JSON)."""
+    return f"{float(last_ts)!r},{float(duration_ms)!r},{event_count},{token_count}"
+
+
 def all_fields(summary: StreamSummary) -> list[str | bytes]:
-    """Flat ``field, value`` pairs of every non-default attribute (a hash from scratch)."""
+    """Flat ``field, value`` pairs of every non-default attribute (a hash from scratch),
+    and the packed ones."""
     out: list[str | bytes] = []
     for name in _SUMMARY_FIELDS:
         value = getattr(summary, name)
         if name != "last_seq" and getattr(_DEFAULTS, name) != value:
             out.append(_CAMEL[name])
             out.append(_encode_field(name, value))
+    out += (PACKED_FIELD, packed(summary), LIVE_PACKED_FIELD,
+            live_packed(summary.last_ts, summary.duration_ms, summary.event_count,
+                        summary.token_count))
     return out
 
 
@@ -271,6 +308,11 @@ def summary_changes(before: StreamSummary, after: StreamSummary, entries: Mappin
         fields.append(_encode_field(_SCALARS[i], now[i]))
     if not changed:
         return SummaryChanges(fields, dict(entries), [])
+    if changed[0] < _FIRST_STABLE:
+        fields += (LIVE_PACKED_FIELD, live_packed(after.last_ts, after.duration_ms,
+                                                  after.event_count, after.token_count))
+    if changed[-1] >= _FIRST_STABLE:
+        fields += (PACKED_FIELD, packed(after))
     if _STATUS in changed:  # every order set is another one
         new = index_entries(after)
         return SummaryChanges(fields, new, set_changes(entries, new))
@@ -325,6 +367,9 @@ def running_token_fields(before: StreamSummary, moves: TokenMoves) -> list[str |
         fields += ("tokenCount", str(token_count))
     if duration_ms != before.duration_ms:
         fields += ("durationMs", repr(duration_ms))
+    if fields:
+        fields += (LIVE_PACKED_FIELD, live_packed(last_ts, duration_ms, event_count,
+                                                  token_count))
     return fields
 
 
@@ -351,6 +396,9 @@ def token_changes(before: StreamSummary, after: StreamSummary,
             if new != old:
                 out[name] = new
                 ops.append(_replace(name, old, new))
+    if fields:
+        fields += (LIVE_PACKED_FIELD, live_packed(after.last_ts, after.duration_ms,
+                                                  after.event_count, after.token_count))
     return SummaryChanges(fields, out, ops)
 
 
@@ -440,6 +488,42 @@ def gathered_summaries(ids: Sequence[str], reply: bytes
         if "event_count" in row:
             row["last_seq"] = row["event_count"] - 1
         out.append((StreamSummary(stream_id=sid, **row), expiry))
+    return out
+
+
+PACKED_READ = (PACKED_FIELD, LIVE_PACKED_FIELD, EXPIRY_FIELD, BATCH_FIELD)
+"""What the GATHER_PACKED script reads: the two packed fields and the expiry of each
+hash, and the batch id of one that lacks them (to tell an older writer's hash from no
+hash)."""
+
+
+def packed_args(ids: Sequence[str]) -> list[str | bytes]:
+    """GATHER_PACKED's arguments: the fields it reads, then each stream id as a JSON
+    string (copied into the reply as it is)."""
+    return [*PACKED_READ, *(dumps(sid) for sid in ids)]
+
+
+def packed_summaries(reply: bytes) -> list[tuple[StreamSummary, float | None] | None] | None:
+    """GATHER_PACKED's reply as (summary, expiry ms or None) per id, None where there is
+    no summary hash; None for the whole page when the reply is not JSON (the caller
+    reads it with GATHER, which copes).
+
+    Each row is ``[id, *STABLE_FIELDS, options, lastTs, durationMs, eventCount,
+    tokenCount, expiry]``, already typed by JSON; the summary is made positionally."""
+    try:
+        rows = loads(reply)
+    except ValueError:  # a value JSON cannot carry (an infinite duration): not packed
+        return None
+    out: list[tuple[StreamSummary, float | None] | None] = []
+    for row in rows:
+        if row is None:
+            out.append(None)
+            continue
+        (sid, model, prompt, start, end, status, retries, network, violations, drift,
+         fallback, failure, error, options, last, duration, events, tokens, expiry) = row
+        out.append((StreamSummary(sid, model, prompt, start, end, last, duration, status,
+                                  events, tokens, retries, network, violations, drift,
+                                  fallback, failure, error, events - 1, options), expiry))
     return out
 
 

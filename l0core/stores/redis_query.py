@@ -58,6 +58,8 @@ from l0core.stores.redis_catalog import (
     member,
     model_set,
     order_set,
+    packed_args,
+    packed_summaries,
     partial_summary,
     stream_id_of,
     summary_from_hash,
@@ -374,9 +376,14 @@ class CatalogReader:
         caller reads the hashes then."""
         if not ids:
             return None
-        reply = await self.store.gather([self.keys.summary(sid) for sid in ids],
-                                        gather_args(names))
-        got = None if reply is None else gathered_summaries(ids, reply)
+        keys = [self.keys.summary(sid) for sid in ids]
+        got = None
+        if tuple(names) == HASH_NAMES:  # whole summaries: packed, where every hash has them
+            reply = await self.store.gather(keys, packed_args(ids), "gather_packed")
+            got = None if reply is None else packed_summaries(reply)
+        if got is None:
+            reply = await self.store.gather(keys, gather_args(names))
+            got = None if reply is None else gathered_summaries(ids, reply)
         if got is None:
             return None
         out: list[StreamSummary | None] = []

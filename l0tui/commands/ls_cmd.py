@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from l0core.catalog import SORT_FIELDS, StreamSummary, SummaryQuery
 from l0core.catalog.syntax import FilterSyntaxError, parse_filter, parse_time
@@ -26,6 +24,9 @@ from l0tui.display.colours import terminal_style
 from l0tui.display.formatting import format_duration, format_ts
 from l0tui.display.vocabulary import STREAM_STATUS_LOOKS
 from l0tui.output import Output
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 HELP = "list the streams of a store, filtered and sorted by the store"
 EPILOG = """examples:
@@ -149,7 +150,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     notes = any(s.read_note for s in listed)
     columns = ("id", "model", "started (UTC)", "duration", "events", "tokens", "retries",
                "viol", "fb", "status") + (("note",) if notes else ())
-    rows = [_row(s, notes) for s in listed]
+    rows = [_row(s, notes, out.rich) for s in listed]
     shown = len(listed)
     title = f"{total} stream(s) in {describe_location(location)}"
     if not query.filter.is_empty():
@@ -175,18 +176,24 @@ def _progress(out: Output) -> Callable[[int, int], None]:
     return report
 
 
-def _status_text(status: str) -> Text:
+def _status_cell(status: str, styled: bool) -> str | Text:
+    """The status, coloured on a terminal (plain output never loads Rich)."""
+    if not styled:
+        return status
+    from rich.text import Text
+
     return Text(status, style=terminal_style(STREAM_STATUS_LOOKS.get(status)))
 
 
-def _row(s: StreamSummary, notes: bool) -> tuple[str | Text, ...]:
+def _row(s: StreamSummary, notes: bool, styled: bool) -> tuple[str | Text, ...]:
     note: tuple[str, ...] = (s.read_note,) if notes else ()
     if s.read_status in ("unreadable", "other_stream"):
         status = "other stream" if s.read_status == "other_stream" else "unreadable"
-        return (s.stream_id, "", "", "", "", "", "", "", "", _status_text(status), *note)
+        return (s.stream_id, "", "", "", "", "", "", "", "", _status_cell(status, styled),
+                *note)
     return (s.stream_id, s.model, format_ts(s.start_ts)[:19], format_duration(s.duration_ms),
             str(s.event_count), str(s.token_count), str(s.retries), str(s.violation_count),
-            str(s.fallback_index), _status_text(s.status), *note)
+            str(s.fallback_index), _status_cell(s.status, styled), *note)
 
 
 def summary_json(s: StreamSummary) -> dict[str, Any]:

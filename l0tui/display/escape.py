@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from rich.style import Style
-from rich.text import Text
+
+if TYPE_CHECKING:  # Rich is imported where a Text is made: ``ls --jsonl`` never loads it
+    from rich.style import Style
+    from rich.text import Text
 
 MAX_RENDER_CHARS = 4096
 """The most characters of one value (a token, a message) a single-line view renders."""
@@ -131,6 +133,8 @@ def safe_text(
     multiline: bool = False,
 ) -> Text:
     """A TUI :class:`Text` showing ``value`` literally (no markup parsed, no escapes emitted)."""
+    from rich.text import Text
+
     return Text(clean(value, limit=limit, multiline=multiline), style=style, no_wrap=not multiline)
 
 
@@ -156,6 +160,8 @@ def shorten(text: str, limit: int = 80) -> str:
 
 def terminal_text(text: str, style: str | Style = "", *, keep_newlines: bool = False) -> Text:
     """A command-line :class:`Text` of :func:`sanitize`'d ``text`` (it may wrap in a table)."""
+    from rich.text import Text
+
     return Text(sanitize(text, keep_newlines=keep_newlines), style=style)
 
 

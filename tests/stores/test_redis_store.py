@@ -731,6 +731,42 @@ async def test_writers_beyond_the_pool_take_turns(redis_prefix: tuple[str, str])
         await store.close()
 
 
+def test_the_packed_fields_split_the_summary_where_a_token_stops() -> None:
+    """An append rewrites the packed stable fields only when a field past the split
+    changed; the split must fall exactly between what a TOKEN moves and the rest."""
+    from l0core.stores import redis_catalog as rc
+
+    live = set(rc._SCALARS[:rc._FIRST_STABLE])
+    assert live == set(rc.LIVE_FIELDS)
+    assert set(rc._SCALARS[rc._FIRST_STABLE:]) == set(rc.STABLE_FIELDS)
+
+
+async def test_hashes_without_the_packed_fields_are_listed_from_their_fields(
+        redis_prefix: tuple[str, str]) -> None:
+    """Summary hashes an older writer kept (no packed fields) list as before: a page
+    with one of them is read field by field, and equals the packed page."""
+    from l0core.catalog import SummaryQuery
+    from l0core.stores.redis_catalog import LIVE_PACKED_FIELD, PACKED_FIELD
+
+    url, prefix = redis_prefix
+    store = await open_redis(url, prefix)
+    try:
+        for i in range(5):
+            await store.append_many(f"s{i}", [*tokens(2 + i, ts=1000.0 + i)])
+            if i % 2:
+                await store.append(f"s{i}", CompleteEvent(ts=2000.0 + i, content="x",
+                                                          token_count=2 + i))
+        query = SummaryQuery(order="duration_ms", descending=True)
+        packed_page = await store.query_summaries(query)
+        await store._client.hdel(store.keys.summary("s3"), PACKED_FIELD, LIVE_PACKED_FIELD)
+        old_page = await store.query_summaries(query)
+        assert old_page.items == packed_page.items
+        assert sorted(s.stream_id for s in old_page.items) == [f"s{i}" for i in range(5)]
+        assert [s.status for s in old_page.items].count("completed") == 2
+    finally:
+        await store.close()
+
+
 async def test_a_page_of_summaries_survives_the_gather_script(
         redis_prefix: tuple[str, str]) -> None:
     """A page of summaries is read by one GATHER call, which writes JSON on the server:
@@ -739,7 +775,7 @@ async def test_a_page_of_summaries_survives_the_gather_script(
     reply that is not JSON falls back to)."""
     from l0core.catalog import SummaryQuery
     from l0core.events import ErrorEvent, SerializedError, SerializedOptions, StartEvent
-    from l0core.stores.redis_catalog import summary_from_hash
+    from l0core.stores.redis_catalog import LIVE_PACKED_FIELD, live_packed, summary_from_hash
 
     url, prefix = redis_prefix
     awkward = ["plain", 'say "hi"', "back\\slash", "line\nbreak\ttab\x01\x1f\x7f",
@@ -768,8 +804,13 @@ async def test_a_page_of_summaries_survives_the_gather_script(
             assert (s.start_ts, s.end_ts, s.event_count, s.last_seq) == (
                 1000.0 + i, 1003.25 + i, 4, 3)
         assert got["running"].status == "running" and got["running"].token_count == 3
-        # A value JSON cannot carry (written by hand here) sends the page to the hashes.
-        await raw.hset(store.keys.summary("s0"), "durationMs", "inf")
+        # A value JSON cannot carry (written by hand here, in the field and in the packed
+        # live fields as the writer would write it) sends the page to the hashes.
+        s0 = got["s0"]
+        await raw.hset(store.keys.summary("s0"), mapping={
+            "durationMs": "inf",
+            LIVE_PACKED_FIELD: live_packed(s0.last_ts, float("inf"), s0.event_count,
+                                           s0.token_count)})
         again = await store.query_summaries(SummaryQuery(order="stream_id", descending=False))
         assert [s.stream_id for s in again.items] == [s.stream_id for s in page.items]
         for before, after in zip(page.items, again.items, strict=True):
