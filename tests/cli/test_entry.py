@@ -66,3 +66,16 @@ def test_escaping_helpers() -> None:
     assert sanitize("\u202egnp.exe") == "<U+202E>gnp.exe"
     assert sanitize("שלום 👍 [bold]") == "שלום 👍 [bold]"
     assert to_json({"v": "\x1b\x9b\x7f"}, indent=False) == '{"v":"\\u001b\\u009b\\u007f"}'
+
+
+@pytest.mark.parametrize("extra", [[], ["--jsonl"]])
+def test_ls_into_a_pipe_loads_neither_rich_nor_textual(store_dir: str, extra: list[str]) -> None:
+    """``l0tui ls`` is timed as a new process: its output to a pipe is plain text or
+    JSON, so it must not pay for importing Rich (a tenth of its run) or Textual."""
+    code = ("import sys; from l0tui.cli import run; status = run(sys.argv[1:]); "
+            "print(sorted(m for m in ('rich', 'textual') if m in sys.modules), status)")
+    done = subprocess.run([sys.executable, "-c", code, "ls", store_dir, *extra],
+                          capture_output=True, text=True, check=True, timeout=60)
+    *listing, loaded = done.stdout.splitlines()
+    assert loaded == "[] 0"
+    assert any("good_run" in line for line in listing)
