@@ -142,7 +142,9 @@ async def run(args: argparse.Namespace, out: Output) -> int:
                 out.jsonl(summary_json(summary))
             return 1 if unreadable else 0
         listed = [s async for s in iter_matches(store, query, limit)]
-        total = None if streaming else await store.count_summaries(query.filter)
+        # The total is for the title, which only a terminal shows: counting the matches
+        # can cost more than listing 50 of them (a million rows without a vacuum).
+        total = await store.count_summaries(query.filter) if out.rich else None
     unreadable_rows = [s for s in listed if s.read_status in ("unreadable", "other_stream")]
     if args.json:
         out.json([summary_json(s) for s in listed])
