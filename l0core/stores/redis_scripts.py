@@ -337,6 +337,34 @@ m = m + 1; out[m] = ']'
 return table.concat(out)
 """
 
+# KEYS: summary hashes. ARGV: the fields of redis_catalog.PACKED_READ (packed, live
+# packed, expiry, batch id), then each key's stream id as a JSON string. Returns one
+# JSON array: per key, null when there is no summary hash, else
+# [id, <the packed array's items>, <the live packed numbers>, expiry or null]
+# (redis_catalog.packed_summaries). Returns false as soon as a summary hash lacks the
+# packed fields (an older writer's): the caller reads the page with GATHER instead.
+# Three fields per stream and one concatenation, against GATHER's every field and a
+# JSON encoding of each.
+GATHER_PACKED = """
+local p, q, x, b = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local out, m = {'['}, 1
+for k = 1, #KEYS do
+  if k > 1 then m = m + 1; out[m] = ',' end
+  local h = redis.call('HMGET', KEYS[k], p, q, x)
+  if h[1] and h[2] then
+    m = m + 1
+    out[m] = '[' .. ARGV[4 + k] .. ',' .. string.sub(h[1], 2, -2) .. ',' .. h[2] .. ',' ..
+             (h[3] or 'null') .. ']'
+  elseif redis.call('HEXISTS', KEYS[k], b) == 1 then
+    return false
+  else
+    m = m + 1; out[m] = 'null'
+  end
+end
+m = m + 1; out[m] = ']'
+return table.concat(out)
+"""
+
 @dataclass(slots=True)
 class AppendCall:
     """The keys and arguments of one APPEND call; ``args(retry)`` for each attempt."""
@@ -369,31 +397,3 @@ def append_call(
         tail.append(content)
     return AppendCall([*stream_keys, *(key for key, _ in sets)], header, tail)
 
-
-# KEYS: summary hashes. ARGV: the fields of redis_catalog.PACKED_READ (packed, live
-# packed, expiry, batch id), then each key's stream id as a JSON string. Returns one
-# JSON array: per key, null when there is no summary hash, else
-# [id, <the packed array's items>, <the live packed numbers>, expiry or null]
-# (redis_catalog.packed_summaries). Returns false as soon as a summary hash lacks the
-# packed fields (an older writer's): the caller reads the page with GATHER instead.
-# Three fields per stream and one concatenation, against GATHER's every field and a
-# JSON encoding of each.
-GATHER_PACKED = """
-local p, q, x, b = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local out, m = {'['}, 1
-for k = 1, #KEYS do
-  if k > 1 then m = m + 1; out[m] = ',' end
-  local h = redis.call('HMGET', KEYS[k], p, q, x)
-  if h[1] and h[2] then
-    m = m + 1
-    out[m] = '[' .. ARGV[4 + k] .. ',' .. string.sub(h[1], 2, -2) .. ',' .. h[2] .. ',' ..
-             (h[3] or 'null') .. ']'
-  elseif redis.call('HEXISTS', KEYS[k], b) == 1 then
-    return false
-  else
-    m = m + 1; out[m] = 'null'
-  end
-end
-m = m + 1; out[m] = ']'
-return table.concat(out)
-"""
