@@ -204,8 +204,7 @@ def _load(fd: int, header: dict[str, Any], at: int) -> Loaded:
     ids = read("ids").decode().split("\n") if n else []
     if len(ids) != n:
         raise ValueError("ids column has the wrong length")
-    table.ids = ids
-    table.row_of = dict(zip(ids, range(n), strict=True))
+    table.set_ids(ids)
     table.live = n
     table.models.values = [str(v) for v in header["models"]]
     table.models.code = {v: i for i, v in enumerate(table.models.values)}
