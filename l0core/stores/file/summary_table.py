@@ -236,16 +236,7 @@ class SummaryTable:
 
     def options_of(self, row: int) -> dict[str, Any] | None:
         """The START options of the row's stream; None when the index does not know them."""
-        if not self.flags[row] & OPTIONS_KNOWN:
-            return None
-        over = self.options.over.get(row)
-        if over is not None:
-            return dict(over)
-        raw = self.options.base_bytes(row)
-        if not raw:
-            return {}
-        value = orjson.loads(raw)
-        return value if isinstance(value, dict) else {}
+        return self.options_of_rows([row])[0]
 
     def options_of_rows(self, rows: list[int]) -> list[dict[str, Any] | None]:
         """:meth:`options_of` of each row, those from the index file decoded in one
@@ -471,10 +462,10 @@ class SummaryTable:
         if rows is not None:
             return rows
         by_id: list[int] | None = self._memo.get(("order", SummaryFilter(), "stream_id"))
-        if by_id is None and flt.is_empty():
-            by_id = sorted(self.live_rows(), key=self.ids.__getitem__)
-            self._remember(("order", SummaryFilter(), "stream_id"), by_id)
-        if by_id is not None and flt.is_empty():
+        if flt.is_empty():
+            if by_id is None:
+                by_id = sorted(self.live_rows(), key=self.ids.__getitem__)
+                self._remember(("order", SummaryFilter(), "stream_id"), by_id)
             base = by_id
         else:
             # The matches in id order: picked out of the rows already in id order when
